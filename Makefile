@@ -1,0 +1,44 @@
+# The two set-up commands of the README:
+#   make demo   installs what is missing, builds in Release, denoises the shipped sample
+#   make test   installs what is missing, builds in Release, runs the whole test suite
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps configure build demo test test-asan bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+configure: $(BUILD)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer (no libtorch: its
+# prebuilt library is not instrumented and only the parsers/kernels matter here).
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSIRA_SANITIZE=ON -DSIRA_WITH_TORCH=OFF -DSIRA_BUILD_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 1800
+
+bench: build
+	@bash bench/compare_peers $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,74 @@
+// sira: scientific image restoration anywhere. Entry point of the CLI; the
+// subcommands live in cmd_*.cpp and register themselves (command.hpp).
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <new>
+
+#include "command.hpp"
+#include "sira/error.hpp"
+
+namespace sira::cli {
+
+std::vector<CommandEntry>& registry() {
+  static std::vector<CommandEntry> commands;
+  return commands;
+}
+
+GlobalOptions& global_options() {
+  static GlobalOptions options;
+  return options;
+}
+
+void status(const std::string& message) {
+  if (!global_options().quiet) std::cerr << message << "\n";
+}
+
+}  // namespace sira::cli
+
+int main(int argc, char** argv) {
+  using namespace sira::cli;
+  CLI::App app{"sira - scientific image restoration anywhere: denoise low-dose tomography\n"
+               "with TomoGAN-family networks on any CPU (fp32 / bf16 / int8)."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sira 0.1.0");
+  app.add_flag("-q,--quiet", global_options().quiet, "No progress bar or status lines");
+  app.footer("Run 'sira COMMAND --help' for the options and examples of each command.");
+
+  std::vector<std::pair<CLI::App*, Runner>> runners;
+  auto& commands = registry();
+  std::sort(commands.begin(), commands.end(),
+            [](const CommandEntry& a, const CommandEntry& b) { return a.name < b.name; });
+  for (auto& c : commands) {
+    CLI::App* sub = app.add_subcommand(c.name, c.summary);
+    sub->add_flag("-q,--quiet", global_options().quiet, "No progress bar or status lines");
+    runners.emplace_back(sub, c.setup(*sub));
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  std::string name = "sira";
+  try {
+    for (auto& [sub, run] : runners) {
+      if (sub->parsed()) {
+        name = "sira " + sub->get_name();
+        return run();
+      }
+    }
+  } catch (const sira::Error& e) {
+    std::cerr << name << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << name << ": error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << name << ": error: " << e.what() << "\n";
+    return 1;
+  }
+  return 1;
+}

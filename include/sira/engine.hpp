@@ -1,0 +1,57 @@
+// The inference engine: runs a model on images and stacks with the chosen
+// backend, handling normalisation, reflect padding to the network's multiple,
+// 3-slice neighbourhoods (edges replicated) and overlapping tiles.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sira/graph.hpp"
+#include "sira/model.hpp"
+#include "sira/stack.hpp"
+
+namespace sira {
+
+class Backend;
+
+struct EngineOptions {
+  std::string backend = "auto";    // auto | ref | onednn
+  std::string precision = "fp32";  // fp32 (bf16/int8 arrive with quantisation)
+  int threads = 0;                 // 0 = all cores
+  std::size_t tile = 0;            // 0 = whole image; else tile edge in pixels (plus halo)
+};
+
+using Progress = std::function<void(std::size_t done, std::size_t total)>;
+
+class Engine {
+ public:
+  Engine(const Model& model, const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  std::string backend_name() const;
+  const Graph& graph() const { return graph_; }
+  std::size_t min_size() const;  // smallest height/width accepted
+
+  // Denoises slice `index` of `input` (its neighbours feed a 3-slice model);
+  // writes height*width floats to `out`.
+  void denoise_slice(const Stack& input, std::size_t index, float* out);
+  // Denoises every slice; the result has the input's shape and dtype.
+  Stack denoise(const Stack& input, const Progress& progress = {});
+
+  // Runs the network on one normalised, planar in_channels x h x w input of any
+  // size (padding and tiling applied here); out is h x w. Exposed for tests.
+  void run_normalised(const float* input, std::size_t h, std::size_t w, float* out);
+
+ private:
+  void run_padded(const float* input, std::size_t h, std::size_t w, float* out);
+  Model model_;
+  Graph graph_;
+  EngineOptions options_;
+  std::unique_ptr<Backend> backend_;
+};
+
+}  // namespace sira

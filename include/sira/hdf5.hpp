@@ -1,0 +1,51 @@
+// An HDF5 file handle for the layouts sira reads and writes: image datasets,
+// 1-D numeric vectors (angles) and attributes (simulation parameters, seeds).
+// A file created for writing lives under a temporary name until commit(); if
+// the handle is destroyed without commit() the temporary file is removed.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sira/stack.hpp"
+
+namespace sira {
+
+class H5File {
+ public:
+  static H5File open(const std::string& path);    // read-only
+  static H5File create(const std::string& path);  // new file (replaces on commit)
+  H5File(H5File&&) noexcept;
+  H5File& operator=(H5File&&) noexcept;
+  ~H5File();
+
+  const std::string& path() const;
+  bool has(const std::string& dataset) const;
+  std::vector<std::size_t> shape(const std::string& dataset) const;
+
+  // 2-D or 3-D numeric dataset; uint8/uint16/float32 keep their dtype tag,
+  // other numeric types are converted to float32.
+  Stack read(const std::string& dataset) const;
+  Stack read_slices(const std::string& dataset, std::size_t first, std::size_t count) const;
+  std::vector<double> read_vector(const std::string& dataset) const;  // 1-D numeric
+
+  void write(const std::string& dataset, const Stack& s, DType as);  // creates groups
+  void write_vector(const std::string& dataset, const std::vector<double>& v);
+  // Attributes on a dataset or group ("/" for the file).
+  void set_attr(const std::string& object, const std::string& name, double value);
+  void set_attr(const std::string& object, const std::string& name, const std::string& value);
+  bool has_attr(const std::string& object, const std::string& name) const;
+  double attr_number(const std::string& object, const std::string& name) const;
+  std::string attr_string(const std::string& object, const std::string& name) const;
+
+  void commit();  // flush, close and move the temporary file into place
+
+ private:
+  struct Impl;
+  explicit H5File(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sira

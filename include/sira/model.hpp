@@ -1,0 +1,82 @@
+// A sira model: the TomoGAN-family configuration that rebuilds the graph, the
+// intensity normalisation used in training, and named fp32 tensors.
+// On disk it is a safetensors file (see docs/model-format.md).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sira {
+
+inline constexpr int kModelFormatVersion = 1;
+
+enum class Upsample { bilinear, nearest, transposed };
+const char* upsample_name(Upsample u);
+Upsample parse_upsample(const std::string& s);
+
+// Generator widths; levels = encoder.size() = decoder.size().
+// Defaults are the published TomoGAN.
+struct TomoganConfig {
+  int slices = 3;                       // input slices (channels): 1 or 3
+  int stem = 8;                         // conv1x1 after the input
+  std::vector<int> encoder{32, 64, 128};  // 2 x conv3x3 per level, then maxpool 2
+  int bottleneck = 128;                 // conv3x3 at the coarsest level
+  std::vector<int> decoder{64, 32, 32};   // per level: upsample, concat [skip, up], 2 x conv3x3
+  int head = 16;                        // conv1x1 (ReLU), then conv1x1 -> 1 (linear)
+  Upsample upsample = Upsample::bilinear;
+
+  int levels() const { return static_cast<int>(encoder.size()); }
+  void validate() const;  // throws sira::Error on an impossible configuration
+};
+
+// Intensity normalisation applied before the network and undone after it:
+//   x_net = (x - offset) * scale,   y = y_net / scale + offset.
+// mode "fixed": offset/scale stored here (from the training data);
+// mode "per_image": offset/scale computed per input slice from its
+//   [low_percentile, high_percentile] range, mapped to [0, 1].
+struct Normalization {
+  std::string mode = "fixed";
+  double offset = 0.0;
+  double scale = 1.0;
+  double low_percentile = 0.5;
+  double high_percentile = 99.5;
+};
+
+struct ModelTensor {
+  std::vector<std::int64_t> shape;
+  std::vector<float> data;
+  std::size_t numel() const;
+};
+
+struct Model {
+  int format_version = kModelFormatVersion;
+  std::string arch = "tomogan";
+  TomoganConfig config;
+  Normalization norm;
+  bool trained = false;                        // false for `sira init` models
+  std::map<std::string, std::string> info;     // free-form provenance (training data, seed, ...)
+  std::map<std::string, ModelTensor> tensors;  // state_dict-style names, PyTorch layouts
+
+  const ModelTensor& tensor(const std::string& name) const;  // throws naming the tensor
+};
+
+struct TensorSpec {
+  std::string name;
+  std::vector<std::int64_t> shape;
+};
+
+// Every tensor the configuration needs, in graph order, with its shape.
+std::vector<TensorSpec> expected_tensors(const TomoganConfig& cfg);
+
+// Reads and fully validates a model file; every problem is reported as
+// "<path>: <problem>".
+Model load_model(const std::string& path);
+// Writes atomically (temporary name, then rename).
+void save_model(const Model& model, const std::string& path);
+// A randomly initialised model (PyTorch's default Conv2d initialisation:
+// kaiming_uniform(a=sqrt(5)) weights, uniform(+-1/sqrt(fan_in)) biases).
+Model init_model(const TomoganConfig& cfg, std::uint64_t seed);
+
+}  // namespace sira

@@ -1,0 +1,50 @@
+#include "sira/stack.hpp"
+
+#include <cmath>
+
+#include "sira/error.hpp"
+
+namespace sira {
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::u8: return "uint8";
+    case DType::u16: return "uint16";
+    case DType::f32: return "float32";
+  }
+  return "?";
+}
+
+DType parse_dtype(const std::string& name) {
+  if (name == "uint8" || name == "u8") return DType::u8;
+  if (name == "uint16" || name == "u16") return DType::u16;
+  if (name == "float32" || name == "f32" || name == "float") return DType::f32;
+  fail("unknown sample type '", name, "' (expected uint8, uint16 or float32)");
+}
+
+void check_dims(std::size_t d, std::size_t h, std::size_t w, const std::string& what) {
+  if (d == 0 || h == 0 || w == 0)
+    fail(what, ": empty image (", d, "x", h, "x", w, ")");
+  if (d > kMaxDim || h > kMaxDim || w > kMaxDim)
+    fail(what, ": dimensions ", d, "x", h, "x", w, " exceed the limit of ", kMaxDim, " per axis");
+  if (d * h > kMaxSamples / w)
+    fail(what, ": ", d, "x", h, "x", w, " samples exceed the limit of ", kMaxSamples);
+}
+
+Stack::Stack(std::size_t d, std::size_t h, std::size_t w, DType t)
+    : depth(d), height(h), width(w), dtype(t), is_2d(d == 1) {
+  check_dims(d, h, w, "stack");
+  data.assign(d * h * w, 0.0f);
+}
+
+void check_finite(const Stack& s, const std::string& what) {
+  for (std::size_t i = 0; i < s.data.size(); ++i) {
+    if (!std::isfinite(s.data[i])) {
+      const std::size_t plane = s.slice_size();
+      fail(what, ": non-finite value (", s.data[i], ") at slice ", i / plane, ", row ",
+           (i % plane) / s.width, ", column ", i % s.width);
+    }
+  }
+}
+
+}  // namespace sira
