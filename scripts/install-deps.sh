@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libdnnl-dev libtorch-dev
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libtorch-dev
   libhdf5-dev libtiff-dev libpng-dev libfftw3-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   # independent oracles used by the tests (Debian's Python stack at /usr/bin/python3)
