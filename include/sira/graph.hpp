@@ -18,7 +18,7 @@ struct Node {
   std::string name;         // e.g. "enc.1.conv2"; weights are name + ".weight"/".bias"
   std::vector<int> inputs;  // indices of earlier nodes
   int channels = 0;         // output channels
-  int kernel = 0;           // conv: 1 or 3 ('same' zero padding); transposed upsample: 2
+  int kernel = 0;           // conv: 1 or 3 ('same' zero padding); transposed upsample and maxpool: 2
   bool relu = false;        // fused ReLU after a conv
   Upsample upsample = Upsample::bilinear;  // for OpKind::upsample
   int level = 0;            // resolution level of the output: size = full / 2^level
@@ -32,9 +32,14 @@ struct Graph {
   int levels = 0;
   int multiple() const { return 1 << levels; }  // H and W must be multiples of this
 
-  // Learnable parameter count and multiply-accumulates for an H x W input.
+  // Learnable parameter count and multiply-accumulates for an H x W input
+  // (counted at H, W rounded up to multiple(), the size the engine runs).
   std::int64_t parameters() const;
   double macs(std::size_t height, std::size_t width) const;
+  // The same for one node, and the channels a node receives (sum over inputs).
+  int input_channels(int node) const;
+  std::int64_t parameters(int node) const;
+  double macs(int node, std::size_t height, std::size_t width) const;
   // Receptive-field radius in full-resolution pixels (a safe upper bound):
   // the halo a tile needs so that its centre equals the untiled result.
   int receptive_radius() const;

@@ -31,6 +31,12 @@ struct TomoganConfig {
   void validate() const;  // throws sira::Error on an impossible configuration
 };
 
+// Widths as one comma list: stem, L encoder widths, bottleneck, L decoder
+// widths, head (2L+3 numbers; the published TomoGAN is 8,32,64,128,128,64,32,32,16).
+// parse_widths validates and replaces the widths (and so the levels) of cfg.
+void parse_widths(const std::string& text, TomoganConfig& cfg);
+std::string format_widths(const TomoganConfig& cfg);
+
 // Intensity normalisation applied before the network and undone after it:
 //   x_net = (x - offset) * scale,   y = y_net / scale + offset.
 // mode "fixed": offset/scale stored here (from the training data);
