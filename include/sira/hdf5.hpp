@@ -17,6 +17,8 @@ class H5File {
  public:
   static H5File open(const std::string& path);    // read-only
   static H5File create(const std::string& path);  // new file (replaces on commit)
+  // Adds to an existing file: works on a copy that replaces the file on commit.
+  static H5File edit(const std::string& path);
   H5File(H5File&&) noexcept;
   H5File& operator=(H5File&&) noexcept;
   ~H5File();
@@ -24,6 +26,7 @@ class H5File {
   const std::string& path() const;
   bool has(const std::string& dataset) const;
   std::vector<std::size_t> shape(const std::string& dataset) const;
+  DType dtype(const std::string& dataset) const;  // the tag read() gives
 
   // 2-D or 3-D numeric dataset; uint8/uint16/float32 keep their dtype tag,
   // other numeric types are converted to float32.

@@ -1,0 +1,435 @@
+// H5File on the HDF5 C API. HDF5's automatic error printing is switched off;
+// every failure becomes a sira::Error naming the file and the dataset, with
+// the innermost message from HDF5's error stack when there is one.
+#include "sira/hdf5.hpp"
+
+#include <hdf5.h>
+
+#include <filesystem>
+#include <optional>
+
+#include "io/atomic_output.hpp"
+#include "io/h5_id.hpp"
+#include "io/samples.hpp"
+#include "io/slice_range.hpp"
+#include "sira/error.hpp"
+
+namespace sira {
+
+using namespace io;
+
+namespace {
+
+void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+herr_t keep_first_message(unsigned n, const H5E_error2_t* e, void* out) {
+  auto* text = static_cast<std::string*>(out);
+  if (n == 0 && e->desc) *text = e->desc;
+  return 0;
+}
+
+// ": <innermost HDF5 message>" (or ""), clearing the error stack.
+std::string hdf5_detail() {
+  std::string text;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_first_message, &text);
+  H5Eclear2(H5E_DEFAULT);
+  return text.empty() ? text : ": " + text;
+}
+
+std::string shape_text(const std::vector<std::size_t>& dims) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + ")";
+}
+
+// Closing a file also closes anything still open in it, so the temporary
+// file is complete before it is renamed.
+H5PlistId file_access_plist() {
+  H5PlistId fapl(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+  return fapl;
+}
+
+std::vector<std::size_t> space_dims(hid_t space) {
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 0) return {};
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  return {dims.begin(), dims.end()};
+}
+
+}  // namespace
+
+struct H5File::Impl {
+  std::string path;                    // the name callers know the file by
+  std::optional<AtomicOutput> output;  // set while writing (declared before `file`:
+  H5FileId file;                       // the file closes before the temporary goes)
+  bool writable = false;
+
+  [[noreturn]] void fail_at(const std::string& object, const std::string& what) const {
+    fail(path, ": ", what, " '", object, "'", hdf5_detail());
+  }
+
+  void require_writable(const std::string& object) const {
+    if (!writable) fail(path, ": opened read-only; cannot write '", object, "'");
+  }
+
+  // True if every link along `name` exists (checking each level keeps HDF5
+  // from failing on a missing intermediate group).
+  bool exists(const std::string& name) const {
+    if (name.empty() || name == "/") return true;
+    std::size_t pos = name[0] == '/' ? 1 : 0;
+    while (true) {
+      const std::size_t next = name.find('/', pos);
+      const std::string prefix = name.substr(0, next);
+      if (!prefix.empty() && prefix != "/" && H5Lexists(file.get(), prefix.c_str(), H5P_DEFAULT) <= 0)
+        return false;
+      if (next == std::string::npos) break;
+      pos = next + 1;
+    }
+    return H5Oexists_by_name(file.get(), name.c_str(), H5P_DEFAULT) > 0;
+  }
+
+  H5DatasetId open_dataset(const std::string& name) const {
+    if (!exists(name)) fail(path, ": no dataset '", name, "'");
+    H5ObjectId object(H5Oopen(file.get(), name.c_str(), H5P_DEFAULT));
+    if (!object.valid()) fail_at(name, "cannot open");
+    if (H5Iget_type(object.get()) != H5I_DATASET)
+      fail(path, ": '", name, "' is a group, not a dataset");
+    H5DatasetId ds(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT));
+    if (!ds.valid()) fail_at(name, "cannot open dataset");
+    return ds;
+  }
+
+  H5ObjectId open_object(const std::string& name) const {
+    if (!exists(name)) fail(path, ": no object '", name, "'");
+    H5ObjectId object(H5Oopen(file.get(), name.c_str(), H5P_DEFAULT));
+    if (!object.valid()) fail_at(name, "cannot open");
+    return object;
+  }
+
+  void require_numeric(hid_t ds, const std::string& name) const {
+    H5TypeId type(H5Dget_type(ds));
+    const H5T_class_t cls = H5Tget_class(type.get());
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+      fail(path, ": dataset '", name, "' does not hold numbers (integer or float)");
+  }
+
+  // Shape of a dataset that must be a 2-D image or a 3-D stack.
+  std::vector<std::size_t> image_dims(hid_t ds, const std::string& name) const {
+    H5SpaceId space(H5Dget_space(ds));
+    const auto dims = space_dims(space.get());
+    if (dims.size() != 2 && dims.size() != 3)
+      fail(path, ": dataset '", name, "' has shape ", shape_text(dims), " (", dims.size(),
+           " dimensions); expected a 2-D image or a 3-D stack");
+    return dims;
+  }
+
+  static DType tag_of(hid_t ds) {
+    H5TypeId type(H5Dget_type(ds));
+    const std::size_t size = H5Tget_size(type.get());
+    if (H5Tget_class(type.get()) == H5T_INTEGER && H5Tget_sign(type.get()) == H5T_SGN_NONE) {
+      if (size == 1) return DType::u8;
+      if (size == 2) return DType::u16;
+    }
+    return DType::f32;
+  }
+
+  // Removes an existing link so it can be written anew.
+  void unlink_existing(const std::string& name) {
+    if (exists(name) && H5Ldelete(file.get(), name.c_str(), H5P_DEFAULT) < 0)
+      fail_at(name, "cannot replace");
+  }
+
+  H5DatasetId create_dataset(const std::string& name, hid_t file_type,
+                             const std::vector<hsize_t>& dims) {
+    unlink_existing(name);
+    H5SpaceId space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+    H5PlistId lcpl(H5Pcreate(H5P_LINK_CREATE));
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    H5DatasetId ds(H5Dcreate2(file.get(), name.c_str(), file_type, space.get(), lcpl.get(),
+                              H5P_DEFAULT, H5P_DEFAULT));
+    if (!ds.valid()) fail_at(name, "cannot create dataset");
+    return ds;
+  }
+
+  H5AttrId create_attr(const std::string& object, const std::string& name, hid_t type) const {
+    H5ObjectId target = open_object(object);
+    if (H5Aexists(target.get(), name.c_str()) > 0 && H5Adelete(target.get(), name.c_str()) < 0)
+      fail_at(object, cat("cannot replace attribute '", name, "' of"));
+    H5SpaceId scalar(H5Screate(H5S_SCALAR));
+    H5AttrId attr(H5Acreate2(target.get(), name.c_str(), type, scalar.get(), H5P_DEFAULT, H5P_DEFAULT));
+    if (!attr.valid()) fail_at(object, cat("cannot create attribute '", name, "' on"));
+    return attr;
+  }
+
+  H5AttrId open_attr(const std::string& object, const std::string& name) const {
+    H5ObjectId target = open_object(object);
+    if (H5Aexists(target.get(), name.c_str()) <= 0)
+      fail(path, ": '", object, "' has no attribute '", name, "'");
+    H5AttrId attr(H5Aopen(target.get(), name.c_str(), H5P_DEFAULT));
+    if (!attr.valid()) fail_at(object, cat("cannot open attribute '", name, "' of"));
+    return attr;
+  }
+};
+
+H5File::H5File(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+H5File::H5File(H5File&&) noexcept = default;
+H5File& H5File::operator=(H5File&&) noexcept = default;
+H5File::~H5File() = default;
+
+H5File H5File::open(const std::string& path) {
+  silence_hdf5_errors();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) fail(path, ": no such file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, ": not an HDF5 file", hdf5_detail());
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->file = H5FileId(H5Fopen(path.c_str(), H5F_ACC_RDONLY, file_access_plist().get()));
+  if (!impl->file.valid()) fail(path, ": cannot open HDF5 file", hdf5_detail());
+  return H5File(std::move(impl));
+}
+
+H5File H5File::create(const std::string& path) {
+  silence_hdf5_errors();
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->output.emplace(path);
+  impl->file = H5FileId(H5Fcreate(impl->output->temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
+                                  file_access_plist().get()));
+  if (!impl->file.valid()) fail(path, ": cannot create HDF5 file", hdf5_detail());
+  impl->writable = true;
+  return H5File(std::move(impl));
+}
+
+H5File H5File::edit(const std::string& path) {
+  silence_hdf5_errors();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) fail(path, ": no such file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, ": not an HDF5 file", hdf5_detail());
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->output.emplace(path);
+  const std::string& temp = impl->output->temp_path();
+  std::filesystem::copy_file(path, temp, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) fail(path, ": cannot copy to a temporary file for editing (", ec.message(), ")");
+  impl->file = H5FileId(H5Fopen(temp.c_str(), H5F_ACC_RDWR, file_access_plist().get()));
+  if (!impl->file.valid()) fail(path, ": cannot open HDF5 file for writing", hdf5_detail());
+  impl->writable = true;
+  return H5File(std::move(impl));
+}
+
+const std::string& H5File::path() const {
+  if (!impl_) fail("H5File used after being moved from");
+  return impl_->path;
+}
+
+namespace {
+// The open implementation, or an error if the file was committed or moved.
+template <typename Impl>
+Impl& live(const std::unique_ptr<Impl>& impl) {
+  if (!impl) fail("H5File used after being moved from");
+  if (!impl->file.valid()) fail(impl->path, ": HDF5 file already committed and closed");
+  return *impl;
+}
+}  // namespace
+
+bool H5File::has(const std::string& dataset) const {
+  auto& f = live(impl_);
+  if (!f.exists(dataset)) return false;
+  H5ObjectId object(H5Oopen(f.file.get(), dataset.c_str(), H5P_DEFAULT));
+  return object.valid() && H5Iget_type(object.get()) == H5I_DATASET;
+}
+
+std::vector<std::size_t> H5File::shape(const std::string& dataset) const {
+  auto& f = live(impl_);
+  H5DatasetId ds = f.open_dataset(dataset);
+  H5SpaceId space(H5Dget_space(ds.get()));
+  return space_dims(space.get());
+}
+
+DType H5File::dtype(const std::string& dataset) const {
+  auto& f = live(impl_);
+  H5DatasetId ds = f.open_dataset(dataset);
+  f.require_numeric(ds.get(), dataset);
+  return Impl::tag_of(ds.get());
+}
+
+Stack H5File::read(const std::string& dataset) const { return read_slices(dataset, 0, 0); }
+
+Stack H5File::read_slices(const std::string& dataset, std::size_t first, std::size_t count) const {
+  auto& f = live(impl_);
+  H5DatasetId ds = f.open_dataset(dataset);
+  f.require_numeric(ds.get(), dataset);
+  const auto dims = f.image_dims(ds.get(), dataset);
+  const bool is_2d = dims.size() == 2;
+  const std::size_t depth = is_2d ? 1 : dims[0];
+  const std::size_t height = dims[dims.size() - 2], width = dims[dims.size() - 1];
+  const std::string what = cat(f.path, ":", dataset);
+  check_dims(depth, height, width, what);
+  count = resolve_slice_count(depth, first, count, what);
+
+  Stack s(count, height, width, Impl::tag_of(ds.get()));
+  s.is_2d = is_2d;
+  H5SpaceId file_space(H5Dget_space(ds.get()));
+  std::vector<hsize_t> start{first, 0, 0}, extent{count, height, width};
+  if (is_2d) {
+    start.erase(start.begin());
+    extent.erase(extent.begin());
+  }
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr);
+  H5SpaceId memory_space(H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr));
+  // HDF5 converts any integer/float type and byte order to float32.
+  if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), H5P_DEFAULT,
+              s.data.data()) < 0)
+    f.fail_at(dataset, "cannot read dataset");
+  return s;
+}
+
+std::vector<double> H5File::read_vector(const std::string& dataset) const {
+  auto& f = live(impl_);
+  H5DatasetId ds = f.open_dataset(dataset);
+  f.require_numeric(ds.get(), dataset);
+  H5SpaceId space(H5Dget_space(ds.get()));
+  const auto dims = space_dims(space.get());
+  if (dims.size() != 1)
+    fail(f.path, ": dataset '", dataset, "' has shape ", shape_text(dims), "; expected a 1-D vector");
+  if (dims[0] > kMaxSamples) fail(f.path, ": dataset '", dataset, "' is too long (", dims[0], ")");
+  std::vector<double> v(dims[0]);
+  if (!v.empty() &&
+      H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    f.fail_at(dataset, "cannot read dataset");
+  return v;
+}
+
+void H5File::write(const std::string& dataset, const Stack& s, DType as) {
+  auto& f = live(impl_);
+  f.require_writable(dataset);
+  const std::string what = cat(f.path, ":", dataset);
+  check_dims(s.depth, s.height, s.width, what);
+  if (s.data.size() != s.depth * s.height * s.width) fail(what, ": stack data size mismatch");
+  const bool is_2d = s.is_2d && s.depth == 1;
+  std::vector<hsize_t> dims{s.depth, s.height, s.width};
+  if (is_2d) dims.erase(dims.begin());
+  const hid_t file_type = as == DType::u8    ? H5T_STD_U8LE
+                          : as == DType::u16 ? H5T_STD_U16LE
+                                             : H5T_IEEE_F32LE;
+  const hid_t memory_type = as == DType::u8    ? H5T_NATIVE_UINT8
+                            : as == DType::u16 ? H5T_NATIVE_UINT16
+                                               : H5T_NATIVE_FLOAT;
+  H5DatasetId ds = f.create_dataset(dataset, file_type, dims);
+  if (as == DType::f32) {
+    if (H5Dwrite(ds.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data.data()) < 0)
+      f.fail_at(dataset, "cannot write dataset");
+    return;
+  }
+  // Integers are encoded (rounded, range-checked) one slice at a time.
+  std::vector<unsigned char> bytes(s.slice_size() * dtype_size(as));
+  H5SpaceId file_space(H5Dget_space(ds.get()));
+  const hsize_t plane[3] = {1, s.height, s.width};
+  H5SpaceId memory_space(H5Screate_simple(2, plane + 1, nullptr));
+  for (std::size_t d = 0; d < s.depth; ++d) {
+    encode_samples(s, d * s.slice_size(), s.slice_size(), as, what, bytes.data());
+    const hsize_t start[3] = {d, 0, 0};
+    if (is_2d) H5Sselect_all(file_space.get());
+    else H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, plane, nullptr);
+    if (H5Dwrite(ds.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                 bytes.data()) < 0)
+      f.fail_at(dataset, "cannot write dataset");
+  }
+}
+
+void H5File::write_vector(const std::string& dataset, const std::vector<double>& v) {
+  auto& f = live(impl_);
+  f.require_writable(dataset);
+  H5DatasetId ds = f.create_dataset(dataset, H5T_IEEE_F64LE, {v.size()});
+  if (!v.empty() && H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    f.fail_at(dataset, "cannot write dataset");
+}
+
+namespace {
+
+H5TypeId utf8_string_type(std::size_t size) {
+  H5TypeId type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), size);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  return type;
+}
+
+}  // namespace
+
+void H5File::set_attr(const std::string& object, const std::string& name, double value) {
+  auto& f = live(impl_);
+  f.require_writable(object);
+  H5AttrId attr = f.create_attr(object, name, H5T_IEEE_F64LE);
+  if (H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0)
+    f.fail_at(object, cat("cannot write attribute '", name, "' of"));
+}
+
+void H5File::set_attr(const std::string& object, const std::string& name, const std::string& value) {
+  auto& f = live(impl_);
+  f.require_writable(object);
+  // Variable-length UTF-8, which h5py returns as str.
+  H5TypeId type = utf8_string_type(H5T_VARIABLE);
+  H5AttrId attr = f.create_attr(object, name, type.get());
+  const char* text = value.c_str();
+  if (H5Awrite(attr.get(), type.get(), &text) < 0)
+    f.fail_at(object, cat("cannot write attribute '", name, "' of"));
+}
+
+bool H5File::has_attr(const std::string& object, const std::string& name) const {
+  auto& f = live(impl_);
+  if (!f.exists(object)) return false;
+  H5ObjectId target(H5Oopen(f.file.get(), object.c_str(), H5P_DEFAULT));
+  return target.valid() && H5Aexists(target.get(), name.c_str()) > 0;
+}
+
+double H5File::attr_number(const std::string& object, const std::string& name) const {
+  auto& f = live(impl_);
+  H5AttrId attr = f.open_attr(object, name);
+  H5TypeId type(H5Aget_type(attr.get()));
+  const H5T_class_t cls = H5Tget_class(type.get());
+  H5SpaceId space(H5Aget_space(attr.get()));
+  if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Sget_simple_extent_npoints(space.get()) != 1)
+    fail(f.path, ": attribute '", name, "' of '", object, "' is not a single number");
+  double value = 0;
+  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0)
+    f.fail_at(object, cat("cannot read attribute '", name, "' of"));
+  return value;
+}
+
+std::string H5File::attr_string(const std::string& object, const std::string& name) const {
+  auto& f = live(impl_);
+  H5AttrId attr = f.open_attr(object, name);
+  H5TypeId type(H5Aget_type(attr.get()));
+  H5SpaceId space(H5Aget_space(attr.get()));
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Sget_simple_extent_npoints(space.get()) != 1)
+    fail(f.path, ": attribute '", name, "' of '", object, "' is not a single string");
+  if (H5Tis_variable_str(type.get()) > 0) {
+    H5TypeId memory = utf8_string_type(H5T_VARIABLE);
+    H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
+    char* text = nullptr;
+    if (H5Aread(attr.get(), memory.get(), &text) < 0)
+      f.fail_at(object, cat("cannot read attribute '", name, "' of"));
+    std::string value = text ? text : "";
+    H5free_memory(text);
+    return value;
+  }
+  const std::size_t size = H5Tget_size(type.get());
+  std::string value(size, '\0');
+  if (H5Aread(attr.get(), type.get(), value.data()) < 0)
+    f.fail_at(object, cat("cannot read attribute '", name, "' of"));
+  value.resize(value.find('\0') == std::string::npos ? size : value.find('\0'));
+  while (!value.empty() && value.back() == ' ') value.pop_back();  // space-padded strings
+  return value;
+}
+
+void H5File::commit() {
+  auto& f = live(impl_);
+  if (!f.output) fail(f.path, ": opened read-only; nothing to commit");
+  if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || !f.file.reset())
+    fail(f.path, ": cannot finish writing the HDF5 file", hdf5_detail());
+  f.output->commit();
+}
+
+}  // namespace sira

@@ -1,0 +1,283 @@
+// TIFF images through libtiff: single or multi-page (page = slice), 8/16-bit
+// unsigned or 32-bit float grayscale, strips or tiles, either byte order, any
+// compression libtiff decodes. libtiff's messages are captured per file and
+// put into the sira::Error instead of being printed.
+#include <tiffio.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "io/atomic_output.hpp"
+#include "io/formats.hpp"
+#include "io/samples.hpp"
+#include "io/slice_range.hpp"
+#include "sira/error.hpp"
+
+namespace sira::io {
+
+namespace {
+
+// libtiff may allocate internally for tag arrays and compressed strips; bound it.
+constexpr tmsize_t kMaxLibtiffAlloc = tmsize_t(1) << 31;
+
+struct TiffMessages {
+  std::string last_error;
+};
+
+int capture_error(TIFF*, void* user, const char* module, const char* fmt, va_list ap) {
+  char text[512];
+  std::vsnprintf(text, sizeof text, fmt, ap);
+  static_cast<TiffMessages*>(user)->last_error = text;
+  return 1;  // handled: do not print
+}
+
+int ignore_warning(TIFF*, void*, const char*, const char*, va_list) { return 1; }
+
+// An open TIFF plus the messages libtiff reported for it.
+class TiffFile {
+ public:
+  TiffFile(const std::string& path, const char* mode, const std::string& name) : name_(name) {
+    std::unique_ptr<TIFFOpenOptions, void (*)(TIFFOpenOptions*)> opts(TIFFOpenOptionsAlloc(),
+                                                                       TIFFOpenOptionsFree);
+    TIFFOpenOptionsSetErrorHandlerExtR(opts.get(), capture_error, messages_.get());
+    TIFFOpenOptionsSetWarningHandlerExtR(opts.get(), ignore_warning, nullptr);
+    TIFFOpenOptionsSetMaxSingleMemAlloc(opts.get(), kMaxLibtiffAlloc);
+    tif_ = TIFFOpenExt(path.c_str(), mode, opts.get());
+    if (!tif_) fail(name_, ": cannot open as TIFF", detail());
+  }
+  ~TiffFile() { close(); }
+  TiffFile(const TiffFile&) = delete;
+  TiffFile& operator=(const TiffFile&) = delete;
+
+  TIFF* get() const { return tif_; }
+  const std::string& name() const { return name_; }
+  // ": <libtiff's last message>" or "" when it said nothing.
+  std::string detail() const {
+    return messages_->last_error.empty() ? std::string() : ": " + messages_->last_error;
+  }
+  void close() {
+    if (tif_) TIFFClose(tif_);
+    tif_ = nullptr;
+  }
+
+ private:
+  std::string name_;
+  // Heap-held so its address stays valid for libtiff's callbacks.
+  std::unique_ptr<TiffMessages> messages_ = std::make_unique<TiffMessages>();
+  TIFF* tif_ = nullptr;
+};
+
+struct PageLayout {
+  std::uint32_t width = 0, height = 0;
+  DType dtype = DType::f32;
+  bool operator==(const PageLayout&) const = default;
+};
+
+// Checks that the current page is one sira reads and returns its layout.
+PageLayout describe_page(const TiffFile& f, std::size_t page) {
+  TIFF* tif = f.get();
+  const std::string where = cat(f.name(), ": page ", page);
+  std::uint32_t width = 0, height = 0;
+  std::uint16_t bits = 1, format = SAMPLEFORMAT_UINT, samples = 1, photometric = 0, compression = 0,
+                planar = PLANARCONFIG_CONTIG;
+  if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) ||
+      !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &height))
+    fail(where, ": no image width/height tags", f.detail());
+  TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &format);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &samples);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+  if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric)) photometric = PHOTOMETRIC_MINISBLACK;
+
+  if (photometric == PHOTOMETRIC_PALETTE)
+    fail(where, ": palette (indexed colour) images are not supported; sira reads grayscale");
+  if (samples != 1 || (photometric != PHOTOMETRIC_MINISBLACK && photometric != PHOTOMETRIC_MINISWHITE))
+    fail(where, ": colour or multi-sample image (", samples, " samples per pixel, photometric ",
+         photometric, ") is not supported; sira reads grayscale with 1 sample per pixel");
+  if (planar != PLANARCONFIG_CONTIG && samples != 1)
+    fail(where, ": separate sample planes are not supported");
+  if (!TIFFIsCODECConfigured(compression))
+    fail(where, ": compression scheme ", compression, " is not supported by this libtiff");
+
+  PageLayout layout{width, height, DType::f32};
+  if (format == SAMPLEFORMAT_UINT && bits == 8) layout.dtype = DType::u8;
+  else if (format == SAMPLEFORMAT_UINT && bits == 16) layout.dtype = DType::u16;
+  else if (format == SAMPLEFORMAT_IEEEFP && bits == 32) layout.dtype = DType::f32;
+  else if (bits == 1)
+    fail(where, ": 1-bit (bilevel) images are not supported; expected 8/16-bit unsigned or 32-bit float");
+  else if (format == SAMPLEFORMAT_INT)
+    fail(where, ": signed ", bits, "-bit integer samples are not supported; expected 8/16-bit unsigned or 32-bit float");
+  else if (format == SAMPLEFORMAT_COMPLEXINT || format == SAMPLEFORMAT_COMPLEXIEEEFP)
+    fail(where, ": complex samples are not supported");
+  else
+    fail(where, ": ", bits, "-bit samples of format ", format,
+         " are not supported; expected 8/16-bit unsigned or 32-bit float");
+  check_dims(1, width, height, where);
+  return layout;
+}
+
+void decode_rows(const unsigned char* in, std::size_t n, DType t, float* out) {
+  switch (t) {
+    case DType::u8: for (std::size_t i = 0; i < n; ++i) out[i] = in[i]; return;
+    case DType::u16:
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint16_t v;
+        std::memcpy(&v, in + 2 * i, 2);  // libtiff already swapped to host order
+        out[i] = v;
+      }
+      return;
+    case DType::f32: std::memcpy(out, in, n * 4); return;
+  }
+}
+
+void read_strips(const TiffFile& f, const PageLayout& p, std::size_t page, float* out) {
+  TIFF* tif = f.get();
+  const std::size_t item = dtype_size(p.dtype);
+  std::uint32_t rows_per_strip = 0;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rows_per_strip);
+  rows_per_strip = std::clamp<std::uint32_t>(rows_per_strip, 1, p.height);
+  const std::size_t row_bytes = std::size_t(p.width) * item;
+  std::vector<unsigned char> buffer(rows_per_strip * row_bytes);
+  for (std::uint32_t y = 0; y < p.height; y += rows_per_strip) {
+    const std::uint32_t rows = std::min(rows_per_strip, p.height - y);
+    const tmsize_t want = static_cast<tmsize_t>(rows * row_bytes);
+    const tmsize_t got =
+        TIFFReadEncodedStrip(tif, TIFFComputeStrip(tif, y, 0), buffer.data(), want);
+    if (got < want)
+      fail(f.name(), ": page ", page, ": cannot read rows ", y, "..", y + rows - 1,
+           " (truncated or corrupt file)", f.detail());
+    decode_rows(buffer.data(), rows * std::size_t(p.width), p.dtype, out + std::size_t(y) * p.width);
+  }
+}
+
+void read_tiles(const TiffFile& f, const PageLayout& p, std::size_t page, float* out) {
+  TIFF* tif = f.get();
+  const std::size_t item = dtype_size(p.dtype);
+  std::uint32_t tile_w = 0, tile_h = 0;
+  TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tile_w);
+  TIFFGetField(tif, TIFFTAG_TILELENGTH, &tile_h);
+  if (tile_w == 0 || tile_h == 0 || tile_w > kMaxDim || tile_h > kMaxDim)
+    fail(f.name(), ": page ", page, ": invalid tile size ", tile_w, "x", tile_h);
+  std::vector<unsigned char> buffer(std::size_t(tile_w) * tile_h * item);
+  std::vector<float> row(tile_w);
+  for (std::uint32_t ty = 0; ty < p.height; ty += tile_h) {
+    for (std::uint32_t tx = 0; tx < p.width; tx += tile_w) {
+      const tmsize_t want = static_cast<tmsize_t>(buffer.size());
+      if (TIFFReadEncodedTile(tif, TIFFComputeTile(tif, tx, ty, 0, 0), buffer.data(), want) < want)
+        fail(f.name(), ": page ", page, ": cannot read the tile at (", tx, ", ", ty,
+             ") (truncated or corrupt file)", f.detail());
+      const std::uint32_t rows = std::min(tile_h, p.height - ty);
+      const std::uint32_t cols = std::min(tile_w, p.width - tx);
+      for (std::uint32_t r = 0; r < rows; ++r) {
+        decode_rows(buffer.data() + std::size_t(r) * tile_w * item, cols, p.dtype, row.data());
+        std::copy_n(row.data(), cols, out + std::size_t(ty + r) * p.width + tx);
+      }
+    }
+  }
+}
+
+std::size_t count_pages(const TiffFile& f) {
+  const tdir_t n = TIFFNumberOfDirectories(f.get());
+  if (n == 0) fail(f.name(), ": TIFF file has no pages", f.detail());
+  return n;
+}
+
+void select_page(const TiffFile& f, std::size_t page) {
+  if (!TIFFSetDirectory(f.get(), static_cast<tdir_t>(page)))
+    fail(f.name(), ": cannot read page ", page, f.detail());
+}
+
+void require_file(const std::string& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) fail(file, ": no such file");
+}
+
+}  // namespace
+
+StackInfo probe_tiff(const std::string& file) {
+  require_file(file);
+  TiffFile f(file, "r", file);
+  const std::size_t pages = count_pages(f);
+  select_page(f, 0);
+  const PageLayout p = describe_page(f, 0);
+  check_dims(pages, p.height, p.width, file);
+  return StackInfo{pages, p.height, p.width, p.dtype, pages == 1};
+}
+
+Stack read_tiff(const std::string& file, std::size_t first, std::size_t count) {
+  require_file(file);
+  TiffFile f(file, "r", file);
+  const std::size_t pages = count_pages(f);
+  count = resolve_slice_count(pages, first, count, file);
+  select_page(f, first);
+  const PageLayout layout = describe_page(f, first);
+  check_dims(count, layout.height, layout.width, file);
+  Stack s(count, layout.height, layout.width, layout.dtype);
+  s.is_2d = pages == 1;
+  for (std::size_t d = 0; d < count; ++d) {
+    const std::size_t page = first + d;
+    if (d > 0) {
+      select_page(f, page);
+      const PageLayout p = describe_page(f, page);
+      if (!(p == layout))
+        fail(file, ": page ", page, " is ", p.width, "x", p.height, " ", dtype_name(p.dtype),
+             " but page ", first, " is ", layout.width, "x", layout.height, " ",
+             dtype_name(layout.dtype), "; all pages of a stack must match");
+    }
+    if (TIFFIsTiled(f.get())) read_tiles(f, layout, page, s.slice(d));
+    else read_strips(f, layout, page, s.slice(d));
+  }
+  return s;
+}
+
+void write_tiff(const std::string& file, const Stack& s, DType as) {
+  check_dims(s.depth, s.height, s.width, file);
+  const std::size_t item = dtype_size(as);
+  const std::size_t row_bytes = s.width * item;
+  // Classic TIFF offsets are 32-bit; switch to BigTIFF well before 4 GiB.
+  const bool big = s.size() * item > (std::size_t(1) << 31);
+  const std::uint32_t rows_per_strip =
+      static_cast<std::uint32_t>(std::clamp<std::size_t>((1u << 16) / row_bytes, 1, s.height));
+
+  AtomicOutput output(file);
+  TiffFile f(output.temp_path(), big ? "w8" : "w", file);
+  std::vector<unsigned char> bytes(s.slice_size() * item);
+  for (std::size_t d = 0; d < s.depth; ++d) {
+    TIFF* tif = f.get();
+    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, static_cast<std::uint32_t>(s.width));
+    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, static_cast<std::uint32_t>(s.height));
+    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, static_cast<std::uint16_t>(item * 8));
+    TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT,
+                 as == DType::f32 ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT);
+    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, rows_per_strip);
+    if (s.depth > 1 && s.depth <= 0xffff) {  // PAGENUMBER is 16-bit
+      TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
+      TIFFSetField(tif, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(d),
+                   static_cast<std::uint16_t>(s.depth));
+    }
+    encode_samples(s, d * s.slice_size(), s.slice_size(), as, file, bytes.data());
+    for (std::size_t y = 0; y < s.height; y += rows_per_strip) {
+      const std::size_t rows = std::min<std::size_t>(rows_per_strip, s.height - y);
+      if (TIFFWriteEncodedStrip(tif, TIFFComputeStrip(tif, static_cast<std::uint32_t>(y), 0),
+                                bytes.data() + y * row_bytes,
+                                static_cast<tmsize_t>(rows * row_bytes)) < 0)
+        fail(file, ": write failed at page ", d, f.detail());
+    }
+    if (!TIFFWriteDirectory(tif)) fail(file, ": write failed at page ", d, f.detail());
+  }
+  if (!TIFFFlush(f.get())) fail(file, ": write failed", f.detail());
+  f.close();
+  output.commit();
+}
+
+}  // namespace sira::io
