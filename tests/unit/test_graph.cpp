@@ -93,7 +93,9 @@ TEST(Graph, StructureFollowsTheUNet) {
   EXPECT_EQ(convs, 16);
   // dec.0 is the coarsest decoder level (right after the bottleneck).
   for (const auto& n : g.nodes) {
-    if (n.name == "dec.0.conv1") EXPECT_EQ(n.level, 2);
+    if (n.name == "dec.0.conv1") {
+      EXPECT_EQ(n.level, 2);
+    }
   }
 }
 
