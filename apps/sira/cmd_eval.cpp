@@ -106,6 +106,9 @@ int run_eval(const EvalOptions& o) {
   const Stack result = read_checked(o.result, "result");
   const Stack reference = read_checked(o.reference, "reference");
   require_same_shape(result, o.result, reference, o.reference);
+  if (result.height < kSsimWindow || result.width < kSsimWindow)
+    fail(o.result, ": slices of ", result.height, "x", result.width, " are smaller than the ",
+         kSsimWindow, "x", kSsimWindow, " SSIM window");
   std::optional<Stack> baseline;
   if (!o.baseline.empty()) {
     baseline = read_checked(o.baseline, "baseline");

@@ -134,6 +134,16 @@ def test_explicit_range_and_other_formats(tmp, rng):
     check(out["data_range"] == 65535.0, "explicit data range reported")
     compare_image("tif/h5 --data-range 65535", out["images"][0], res, ref, 65535.0)
 
+    # The real 16-bit big-endian neutron TIFF itself as the reference.
+    neutron_file = os.path.join(REAL, "neutron_sinogram_360.tif")
+    ref = tifffile.imread(neutron_file).astype(np.float32)
+    res = degrade(ref, "blurred", rng)
+    np.save(os.path.join(tmp, "res.npy"), res)
+    out = eval_json("-i", os.path.join(tmp, "res.npy"), "-r", neutron_file)
+    r = float(ref.max()) - float(ref.min())
+    check(out["data_range"] == r, f"neutron TIFF: data_range {out['data_range']} != {r}")
+    compare_image("neutron TIFF as reference", out["images"][0], res, ref, r)
+
 
 def test_stack(tmp, rng):
     neutron = references()["neutron full 459x503"]
@@ -203,6 +213,7 @@ def test_bad_input(tmp):
                    "b.npy")
     np.save(p("small.npy"), ref[:10, :40])
     expect_failure("smaller than window", ["-i", p("small.npy"), "-r", p("small.npy")], "11x11")
+    check("small.npy" in run("-i", p("small.npy"), "-r", p("small.npy"))[2], "too small: names the file")
     nan = ref.copy()
     nan[5, 7] = np.nan
     np.save(p("nan.npy"), nan)
