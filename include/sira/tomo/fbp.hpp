@@ -25,8 +25,10 @@ const char* filter_name(Filter f);
 std::size_t padded_length(std::size_t width);
 
 // Real frequency response of the filter for FFT length n (n / 2 + 1 values,
-// bins 0..n/2). The ramp is the transform of the band-limited spatial ramp
-// (Kak & Slaney eq. 61), so it is not zero at DC and avoids the offset a sampled |f| gives.
+// bins 0..n/2), ~ |frequency| in cycles per sample (0.5 at Nyquist) times the window.
+// The ramp is the transform of the band-limited spatial ramp (Kak & Slaney eq. 61), so
+// it is not zero at DC and avoids the offset a sampled |f| gives. Shepp-Logan
+// multiplies by sinc, cosine by cos(pi f), hann by (1 + cos(2 pi f)) / 2.
 std::vector<float> filter_response(Filter f, std::size_t n);
 
 struct FbpOptions {
