@@ -1,0 +1,94 @@
+// sira train: trains a TomoGAN-family generator (and its discriminator) on a
+// pair file with libtorch and exports a sira model. See docs/training.md.
+#include <cstdio>
+#include <sstream>
+
+#include "command.hpp"
+#include "sira/error.hpp"
+
+#ifdef SIRA_HAVE_TORCH
+#include "progress.hpp"
+#include "sira/train/trainer.hpp"
+#endif
+
+namespace sira::cli {
+namespace {
+
+#ifdef SIRA_HAVE_TORCH
+train::LossWeights parse_weights(const std::string& text) {
+  train::LossWeights w;
+  std::istringstream is(text);
+  char c1 = 0, c2 = 0;
+  if (!(is >> w.adversarial >> c1 >> w.mse >> c2 >> w.perceptual) || c1 != ',' || c2 != ',' || !(is >> std::ws).eof())
+    fail("--loss-weights expects three numbers adv,mse,perc (e.g. 20,0.5,2), got '", text, "'");
+  return w;
+}
+#endif
+
+Command train_command("train", "Train a denoising model on a pair file (libtorch)", [](CLI::App& sub) -> Runner {
+#ifdef SIRA_HAVE_TORCH
+  struct State {
+    train::TrainOptions o;
+    std::string weights = "20,0.5,2";
+    bool bench = false;
+  };
+  auto s = std::make_shared<State>();
+  auto& o = s->o;
+  sub.add_option("-d,--data", o.pairs, "Pair file (HDF5 with train_ns, train_gt, test_ns, test_gt)")->required();
+  sub.add_option("-o,--output", o.output, "Model file to write")->required();
+  sub.add_option("--slices", o.slices, "Input slices 1 or 3 (default 3, or the --init model's)");
+  sub.add_option("--crop", o.crop, "Square crop edge, a multiple of 8")->capture_default_str();
+  sub.add_option("--batch", o.batch, "Crops per step")->capture_default_str();
+  sub.add_option("--iters", o.iterations, "Total iterations (a resumed run continues to this)")->capture_default_str();
+  sub.add_option("--lr", o.lr, "Adam learning rate, generator and discriminator")->capture_default_str();
+  sub.add_option("--loss-weights", s->weights, "Generator loss weights adv,mse,perc")->capture_default_str();
+  sub.add_option("--perceptual", o.perceptual,
+                 "TorchScript feature extractor for the perceptual loss (default: SSIM loss, no download)");
+  sub.add_option("--threads", o.threads, "Threads (0 = all cores); resume bit-for-bit with the same count")
+      ->capture_default_str();
+  sub.add_option("--seed", o.seed, "Seed of the initialisation and of the crops")->capture_default_str();
+  sub.add_option("--d-steps", o.d_steps, "Discriminator steps per generator step")->capture_default_str();
+  sub.add_option("--init", o.init, "Fine-tune this model instead of a random initialisation");
+  sub.add_option("--resume", o.resume, "Continue from this checkpoint");
+  sub.add_option("--checkpoint", o.checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
+  sub.add_option("--checkpoint-every", o.checkpoint_every, "Also checkpoint every N iterations (0 = only at the end)");
+  sub.add_option("--validate-every", o.validate_every,
+                 "SSIM/PSNR on the test split every N iterations (0 = only at the end)");
+  sub.add_option("--log", o.log_csv, "CSV of losses and validation metrics per iteration");
+  sub.add_option("--plot", o.plot_png, "PNG plot of the loss and metric curves");
+  sub.add_option("--test-output", o.test_output,
+                 "Write the final generator's restoration of test_ns here (e.g. out.h5:/restored, out.tif)");
+  sub.add_flag("--bench", s->bench, "Print the training throughput (generator crops/s) on stdout");
+  sub.footer(
+      "Examples:\n"
+      "  sira train -d pairs.h5 -o model.safetensors --iters 20000 --log train.csv --plot train.png\n"
+      "  sira train -d pairs.h5 -o model.safetensors --iters 30000 --resume model.safetensors.ckpt\n"
+      "  sira train -d pairs.h5 -o tuned.safetensors --init model.safetensors --iters 2000");
+  return [s] {
+    s->o.weights = parse_weights(s->weights);
+    ProgressBar bar("train", std::size_t(s->o.iterations));
+    char extra[160];
+    auto report = train::train(s->o, [&](const train::IterationRecord& r, std::int64_t) {
+      if (r.val_ssim >= 0)
+        std::snprintf(extra, sizeof extra, "G %.4g mse %.4g D %.4g | val ssim %.4f psnr %.2f", r.g_total, r.g_mse,
+                      r.d_loss, r.val_ssim, r.val_psnr);
+      else
+        std::snprintf(extra, sizeof extra, "G %.4g mse %.4g D %.4g", r.g_total, r.g_mse, r.d_loss);
+      bar.update(std::size_t(r.iteration), extra);
+    });
+    bar.finish();
+    const auto& last = report.history.back();
+    status(cat("trained ", report.history.size(), " iterations (", report.history.size() - report.start_iteration,
+               " in this run, ", report.seconds, " s); wrote ", s->o.output));
+    if (last.val_ssim >= 0) status(cat("validation: SSIM ", last.val_ssim, ", PSNR ", last.val_psnr, " dB"));
+    if (s->bench) std::printf("crops/s %.3f\n", report.crops_per_second);
+    return 0;
+  };
+#else
+  sub.allow_extras();
+  return [] () -> int { fail("sira was built without libtorch (configure with -DSIRA_WITH_TORCH=ON)"); };
+#endif
+});
+
+}  // namespace
+}  // namespace sira::cli

@@ -1,0 +1,36 @@
+// Training losses: adversarial (BCE with logits), pixel MSE and a perceptual
+// term. The published perceptual term compares ImageNet VGG19 features, which
+// cannot be downloaded here: a user may supply any TorchScript feature
+// extractor; the default substitute is a structural (SSIM) loss.
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+
+namespace sira::train {
+
+// Binary cross-entropy of the discriminator logits against "real" (1) or "fake" (0).
+torch::Tensor adversarial_loss(const torch::Tensor& logits, bool real);
+
+torch::Tensor pixel_mse(const torch::Tensor& output, const torch::Tensor& target);
+
+// Differentiable mean SSIM of two N x 1 x H x W batches with scikit-image's
+// Gaussian window (sigma 1.5, 11 taps, K1 0.01, K2 0.03) over the valid region.
+torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b, double data_range);
+
+class PerceptualLoss {
+ public:
+  virtual ~PerceptualLoss() = default;
+  virtual torch::Tensor operator()(const torch::Tensor& output, const torch::Tensor& target) = 0;
+  virtual std::string describe() const = 0;
+};
+
+// 1 - SSIM in normalised units (data range 1): needs no pretrained weights.
+std::unique_ptr<PerceptualLoss> make_ssim_loss();
+// MSE between the features a TorchScript module computes from the images
+// (grey repeated to N x 3 x H x W); a tuple/list of feature maps is summed.
+std::unique_ptr<PerceptualLoss> load_feature_loss(const std::string& torchscript_file);
+
+}  // namespace sira::train

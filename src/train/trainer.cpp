@@ -1,0 +1,267 @@
+// The training loop: one generator step then d_steps discriminator steps per
+// iteration, validation on the test split, checkpoints and the model export.
+#include "sira/train/trainer.hpp"
+
+#include <torch/optim/adam.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <thread>
+
+#include "sira/error.hpp"
+#include "sira/io.hpp"
+#include "sira/metrics.hpp"
+#include "train/checkpoint.hpp"
+#include "train/discriminator.hpp"
+#include "train/generator.hpp"
+#include "train/losses.hpp"
+#include "train/training_data.hpp"
+#include "train/training_log.hpp"
+
+namespace sira::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void check_options(const TrainOptions& o) {
+  if (o.pairs.empty()) fail("no pair file given (-d PAIRS.h5)");
+  if (o.output.empty()) fail("no output model given (-o MODEL)");
+  if (o.slices != 0 && o.slices != 1 && o.slices != 3) fail("--slices must be 1 or 3, got ", o.slices);
+  if (o.batch < 1) fail("--batch must be at least 1, got ", o.batch);
+  if (o.iterations < 1) fail("--iters must be at least 1, got ", o.iterations);
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("--lr must be a positive number, got ", o.lr);
+  if (o.d_steps < 0) fail("--d-steps must be 0 or more, got ", o.d_steps);
+  if (o.threads < 0) fail("--threads must be 0 (all cores) or more, got ", o.threads);
+  if (o.checkpoint_every < 0 || o.validate_every < 0) fail("--checkpoint-every and --validate-every must be >= 0");
+  const auto& w = o.weights;
+  for (double v : {w.adversarial, w.mse, w.perceptual})
+    if (!(v >= 0) || !std::isfinite(v)) fail("--loss-weights must be finite and >= 0");
+  if (w.adversarial + w.mse + w.perceptual <= 0) fail("--loss-weights are all zero: the generator would not learn");
+}
+
+// The slice with its neighbours (edges replicated) as a 1 x slices x H x W tensor.
+torch::Tensor slice_input(const Stack& s, std::size_t z, int slices) {
+  auto t = torch::empty({1, slices, std::int64_t(s.height), std::int64_t(s.width)}, torch::kFloat32);
+  for (int c = 0; c < slices; ++c) {
+    const long zc = std::clamp<long>(long(z) + c - slices / 2, 0, long(s.depth) - 1);
+    std::copy_n(s.slice(std::size_t(zc)), s.slice_size(), t.data_ptr<float>() + c * s.slice_size());
+  }
+  return t;
+}
+
+struct Validation {
+  double ssim = 0, psnr = 0;
+};
+
+// Whole test slices through the generator in eval mode (reflect-padded to the
+// network's multiple), denormalised and scored against the clean slices in
+// their own units; data range = the clean split's max - min. The restored
+// slices go to `restored` when given.
+Validation validate(Generator& generator, const Stack& noisy_normalised, const Stack& clean, const Normalization& norm,
+                    Stack* restored = nullptr) {
+  torch::NoGradGuard no_grad;
+  generator->eval();
+  const auto [lo, hi] = std::minmax_element(clean.data.begin(), clean.data.end());
+  const double range = std::max(double(*hi - *lo), 1e-12);
+  const long m = generator->graph().multiple();
+  const long h = long(clean.height), w = long(clean.width);
+  const long ph = (m - h % m) % m, pw = (m - w % m) % m;
+  const bool reflect_fits = ph < h && pw < w;
+  Validation v;
+  std::vector<float> out(clean.slice_size());
+  if (restored) *restored = Stack(clean.depth, clean.height, clean.width, DType::f32);
+  for (std::size_t z = 0; z < clean.depth; ++z) {
+    auto x = slice_input(noisy_normalised, z, generator->config().slices);
+    x = reflect_fits ? torch::reflection_pad2d(x, {0, pw, 0, ph}) : torch::replication_pad2d(x, {0, pw, 0, ph});
+    auto y = generator->forward(x).slice(2, 0, h).slice(3, 0, w).contiguous();
+    const float* p = y.data_ptr<float>();
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = float(p[i] / norm.scale + norm.offset);
+    if (restored) std::copy(out.begin(), out.end(), restored->slice(z));
+    v.ssim += sira::ssim(out.data(), clean.slice(z), clean.height, clean.width, range);
+    const double q = sira::psnr(out.data(), clean.slice(z), out.size(), range);
+    v.psnr += std::isfinite(q) ? q : 100.0;  // a perfect slice counts as 100 dB
+  }
+  v.ssim /= double(clean.depth);
+  v.psnr /= double(clean.depth);
+  generator->train();
+  return v;
+}
+
+torch::Tensor as_tensor(std::vector<float>& buffer, std::int64_t n, std::int64_t c, std::int64_t side) {
+  return torch::from_blob(buffer.data(), {n, c, side, side}, torch::kFloat32);
+}
+
+}  // namespace
+
+TrainReport train(const TrainOptions& options, const IterationCallback& on_iteration) {
+  check_options(options);
+  const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  torch::manual_seed(options.seed);  // discriminator initialisation
+
+  // Starting weights: a fine-tuned model or PyTorch's default initialisation.
+  Model start;
+  if (!options.init.empty()) {
+    start = load_model(options.init);
+    if (options.slices != 0 && options.slices != start.config.slices)
+      fail(options.init, ": model takes ", start.config.slices, " slices, --slices asked for ", options.slices);
+  } else {
+    TomoganConfig config;
+    config.slices = options.slices == 0 ? 3 : options.slices;
+    start = init_model(config, options.seed);
+  }
+  const TomoganConfig config = start.config;
+
+  Generator generator(config);
+  generator->load_weights(start);
+  const int multiple = generator->graph().multiple();
+  if (options.crop < multiple || options.crop % multiple != 0)
+    fail("--crop ", options.crop, " must be a positive multiple of ", multiple, " (the generator's levels)");
+  Discriminator discriminator(options.crop);
+  torch::optim::Adam generator_optimizer(generator->parameters(), torch::optim::AdamOptions(options.lr));
+  torch::optim::Adam discriminator_optimizer(discriminator->parameters(), torch::optim::AdamOptions(options.lr));
+  auto perceptual = options.perceptual.empty() ? make_ssim_loss() : load_feature_loss(options.perceptual);
+
+  PairData data = load_pairs(options.pairs, options.validate_every > 0 || !options.test_output.empty());
+  if (std::size_t(options.crop) > data.train.noisy.height || std::size_t(options.crop) > data.train.noisy.width)
+    fail(options.pairs, ": --crop ", options.crop, " is larger than the training images (", data.train.noisy.height,
+         " x ", data.train.noisy.width, ")");
+
+  const std::string signature = architecture_signature(config, options.crop);
+  const std::string checkpoint = options.checkpoint.empty() ? options.output + ".ckpt" : options.checkpoint;
+  TrainingState state;
+  if (!options.resume.empty()) {
+    state = load_checkpoint(options.resume, signature, generator, discriminator, generator_optimizer,
+                            discriminator_optimizer);
+    if (state.iteration > options.iterations)
+      fail(options.resume, ": checkpoint is at iteration ", state.iteration, ", beyond --iters ", options.iterations);
+  } else if (!options.init.empty() && start.trained && start.norm.mode == "fixed") {
+    state.norm = start.norm;  // the fine-tuned weights expect their own normalisation
+  } else {
+    state.norm = fit_normalization(data.train, options.pairs);
+  }
+
+  apply_normalization(data.train.noisy, state.norm);
+  apply_normalization(data.train.clean, state.norm);
+  Stack test_noisy = data.test.noisy;
+  apply_normalization(test_noisy, state.norm);
+
+  CropSampler sampler(data.train, config.slices, options.crop, options.seed);
+  if (!options.resume.empty()) sampler.restore(state.sampler_state);
+
+  const std::int64_t n = options.batch, side = options.crop;
+  std::vector<float> input(std::size_t(n * config.slices * side * side)), target(std::size_t(n * side * side));
+  const auto& w = options.weights;
+
+  TrainReport report;
+  report.start_iteration = state.iteration;
+  auto save_state = [&] {
+    state.sampler_state = sampler.state();
+    save_checkpoint(checkpoint, signature, state, generator, discriminator, generator_optimizer,
+                    discriminator_optimizer);
+    if (!options.log_csv.empty()) write_log_csv(options.log_csv, state.history);
+    if (!options.plot_png.empty()) write_loss_plot(options.plot_png, state.history);
+  };
+
+  const auto run_start = Clock::now();
+  double after_first = 0;
+  generator->train();
+  discriminator->train();
+  while (state.iteration < options.iterations) {
+    const auto t0 = Clock::now();
+    IterationRecord r;
+    r.iteration = state.iteration + 1;
+
+    // Generator step.
+    sampler.sample(int(n), input.data(), target.data());
+    auto x = as_tensor(input, n, config.slices, side), y = as_tensor(target, n, 1, side);
+    generator_optimizer.zero_grad();
+    auto fake = generator->forward(x);
+    auto adversarial = adversarial_loss(discriminator->forward(fake), true);
+    auto mse = pixel_mse(fake, y);
+    auto perc = (*perceptual)(fake, y);
+    auto total = w.adversarial * adversarial + w.mse * mse + w.perceptual * perc;
+    total.backward();
+    generator_optimizer.step();
+    r.g_total = total.item<double>(), r.g_adversarial = adversarial.item<double>();
+    r.g_mse = mse.item<double>(), r.g_perceptual = perc.item<double>();
+    if (!std::isfinite(r.g_total)) fail("training diverged at iteration ", r.iteration, " (generator loss not finite)");
+
+    // Discriminator steps, each on a fresh batch.
+    for (int k = 0; k < options.d_steps; ++k) {
+      sampler.sample(int(n), input.data(), target.data());
+      auto noisy = as_tensor(input, n, config.slices, side), clean = as_tensor(target, n, 1, side);
+      torch::Tensor generated;
+      {
+        torch::NoGradGuard no_grad;
+        generated = generator->forward(noisy);
+      }
+      discriminator_optimizer.zero_grad();
+      auto d_loss = adversarial_loss(discriminator->forward(clean), true) +
+                    adversarial_loss(discriminator->forward(generated), false);
+      d_loss.backward();
+      discriminator_optimizer.step();
+      r.d_loss += d_loss.item<double>() / options.d_steps;
+    }
+
+    ++state.iteration;
+    const bool last = state.iteration == options.iterations;
+    if (!data.test.empty() && (last || (options.validate_every && state.iteration % options.validate_every == 0))) {
+      Stack restored;
+      const bool keep = last && !options.test_output.empty();
+      const auto v = validate(generator, test_noisy, data.test.clean, state.norm, keep ? &restored : nullptr);
+      if (keep) {
+        restored.is_2d = false;
+        write_stack(options.test_output, restored);
+      }
+      r.val_ssim = v.ssim, r.val_psnr = v.psnr;
+    }
+    r.seconds = seconds_since(t0);
+    if (state.iteration > report.start_iteration + 1) after_first += r.seconds;
+    state.history.push_back(r);
+    if (!last && options.checkpoint_every && state.iteration % options.checkpoint_every == 0) save_state();
+    if (on_iteration) on_iteration(r, options.iterations);
+  }
+  report.seconds = seconds_since(run_start);
+  const std::int64_t timed = options.iterations - report.start_iteration - 1;
+  report.crops_per_second = timed > 0 && after_first > 0 ? double(timed * n) / after_first
+                            : report.seconds > 0          ? double(n) / report.seconds
+                                                          : 0;
+  save_state();
+
+  Model& model = report.model;
+  model.config = config;
+  model.norm = state.norm;
+  model.trained = true;
+  model.tensors = generator->export_weights();
+  model.info = start.trained ? start.info : std::map<std::string, std::string>{};
+  const IterationRecord& final = state.history.back();
+  model.info["training_data"] = std::filesystem::absolute(options.pairs).string();
+  model.info["iterations"] = std::to_string(options.iterations);
+  model.info["seed"] = std::to_string(options.seed);
+  model.info["crop"] = std::to_string(options.crop);
+  model.info["batch"] = std::to_string(options.batch);
+  model.info["lr"] = cat(options.lr);
+  model.info["d_steps"] = std::to_string(options.d_steps);
+  model.info["loss_weights"] = cat(w.adversarial, ",", w.mse, ",", w.perceptual);
+  model.info["perceptual"] = perceptual->describe();
+  model.info["final_losses"] = cat("g_total=", final.g_total, " g_adversarial=", final.g_adversarial,
+                                   " g_mse=", final.g_mse, " g_perceptual=", final.g_perceptual, " d=", final.d_loss);
+  if (final.val_ssim >= 0) model.info["validation"] = cat("ssim=", final.val_ssim, " psnr=", final.val_psnr);
+  double total_seconds = 0;
+  for (const auto& h : state.history) total_seconds += h.seconds;
+  model.info["train_seconds"] = cat(total_seconds);
+  model.info["threads"] = std::to_string(threads);
+  if (!options.init.empty()) model.info["init"] = options.init;
+  save_model(model, options.output);
+  report.history = state.history;
+  return report;
+}
+
+}  // namespace sira::train
