@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
@@ -23,6 +24,9 @@ struct EngineOptions {
   std::size_t tile = 0;            // 0 = whole image; else tile edge in pixels (plus halo)
 };
 
+// Threads an EngineOptions::threads value means (0 = every core).
+int resolve_threads(int threads);
+
 using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
 class Engine {
@@ -35,6 +39,8 @@ class Engine {
   std::string backend_name() const;
   const Graph& graph() const { return graph_; }
   std::size_t min_size() const;  // smallest height/width accepted
+  std::size_t tile_halo() const;  // halo added around each tile (0 when not tiling)
+  int threads() const { return threads_; }
 
   // Denoises slice `index` of `input` (its neighbours feed a 3-slice model);
   // writes height*width floats to `out`.
@@ -51,7 +57,10 @@ class Engine {
   Model model_;
   Graph graph_;
   EngineOptions options_;
+  int threads_ = 1;
   std::unique_ptr<Backend> backend_;
+  // Work buffers kept between calls so a stack of equal slices allocates once.
+  std::vector<float> channels_, padded_in_, padded_out_, tile_in_, tile_out_;
 };
 
 }  // namespace sira

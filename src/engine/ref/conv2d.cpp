@@ -111,7 +111,8 @@ void conv2d(const float* in, Shape s, const PackedConv& conv, bool relu, float* 
             float* scratch, int threads) {
   const std::size_t per_thread = conv2d_scratch_per_thread(conv, s.width);
   const std::size_t stride = row_stride(s.width, conv.kernel);
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static) \
+    if (worth_threads(s.size() * conv.out_channels * conv.kernel * conv.kernel))
   for (std::size_t y = 0; y < s.height; ++y) {
     float* rows = scratch + std::size_t(omp_get_thread_num()) * per_thread;
     gather_rows(in, s, conv.kernel, y, rows);

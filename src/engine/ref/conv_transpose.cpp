@@ -9,7 +9,8 @@ namespace sira::ref {
 void conv_transpose2x2(const float* in, Shape s, const float* weights, const float* bias,
                        std::size_t out_channels, bool relu, float* out) {
   const std::size_t w = s.width, ow = 2 * w, out_plane = 4 * s.plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+    if (worth_threads(4 * s.size() * out_channels))
   for (std::size_t co = 0; co < out_channels; ++co) {
     float* dst = out + co * out_plane;
     std::fill(dst, dst + out_plane, bias[co]);

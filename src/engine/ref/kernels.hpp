@@ -15,6 +15,11 @@ struct Shape {
   std::size_t size() const { return channels * height * width; }
 };
 
+// Whether an operation of this many multiply-adds (or copies) is worth waking
+// the thread team: below it, the fork/join costs more than it saves, and much
+// more on a loaded machine where a sleeping thread takes milliseconds to wake.
+inline bool worth_threads(std::size_t operations) { return operations >= (std::size_t(1) << 18); }
+
 // Convolution weights repacked once for the kernel: output channels in blocks
 // of kConvBlock, each block stored as [in_channel][ky][kx][out_in_block], zero
 // padded past the last output channel.

@@ -7,7 +7,7 @@ namespace sira::ref {
 
 void maxpool2x2(const float* in, Shape s, float* out) {
   const std::size_t oh = s.height / 2, ow = s.width / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(s.size()))
   for (std::size_t c = 0; c < s.channels; ++c) {
     const float* src = in + c * s.plane();
     float* dst = out + c * oh * ow;

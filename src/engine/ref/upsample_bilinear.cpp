@@ -29,7 +29,7 @@ void blend_rows(const float* ra, float a, const float* rb, float b, std::size_t 
 
 void upsample_bilinear2x(const float* in, Shape s, float* out) {
   const std::size_t h = s.height, w = s.width, ow = 2 * w;
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(4 * s.size()))
   {
     std::vector<float> wide(h * ow);  // this channel's rows, upsampled along x
 #pragma omp for schedule(static)

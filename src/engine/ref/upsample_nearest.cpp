@@ -7,7 +7,7 @@ namespace sira::ref {
 
 void upsample_nearest2x(const float* in, Shape s, float* out) {
   const std::size_t w = s.width, ow = 2 * w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(4 * s.size()))
   for (std::size_t c = 0; c < s.channels; ++c) {
     const float* src = in + c * s.plane();
     float* dst = out + c * 4 * s.plane();

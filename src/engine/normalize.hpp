@@ -1,0 +1,28 @@
+// Intensity normalisation around the network (model.hpp, Normalization):
+//   x_net = (x - offset) * scale,   y = y_net / scale + offset.
+#pragma once
+
+#include <cstddef>
+
+#include "sira/model.hpp"
+
+namespace sira {
+
+struct IntensityMap {
+  double offset = 0.0;
+  double scale = 1.0;
+};
+
+// The q-th percentile (0..100) of n values, linearly interpolated between the
+// closest ranks like numpy.percentile's default.
+double percentile(const float* values, std::size_t n, double q);
+
+// The map for one image: the model's stored offset/scale ("fixed"), or the
+// image's [low, high] percentile range mapped to [0, 1] ("per_image"; a
+// constant image keeps scale 1 so it is shifted, not blown up).
+IntensityMap intensity_map(const Normalization& norm, const float* image, std::size_t n);
+
+void normalize(const float* in, std::size_t n, IntensityMap map, float* out);
+void denormalize(float* values, std::size_t n, IntensityMap map);
+
+}  // namespace sira
