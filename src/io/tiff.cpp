@@ -60,6 +60,7 @@ class TiffFile {
   std::string detail() const {
     return messages_->last_error.empty() ? std::string() : ": " + messages_->last_error;
   }
+  bool has_error() const { return !messages_->last_error.empty(); }
   void close() {
     if (tif_) TIFFClose(tif_);
     tif_ = nullptr;
@@ -185,6 +186,9 @@ void read_tiles(const TiffFile& f, const PageLayout& p, std::size_t page, float*
 std::size_t count_pages(const TiffFile& f) {
   const tdir_t n = TIFFNumberOfDirectories(f.get());
   if (n == 0) fail(f.name(), ": TIFF file has no pages", f.detail());
+  // A broken chain of pages (e.g. a truncated multi-page file) must not pass
+  // as a shorter stack.
+  if (f.has_error()) fail(f.name(), ": corrupt or truncated TIFF (page list)", f.detail());
   return n;
 }
 
