@@ -279,7 +279,7 @@ double shepp_logan_density_3d(double x, double y, double z) {
   return shape_sum(shapes, x, y, z);
 }
 
-Stack make_phantom(const PhantomOptions& o) {
+Stack make_phantom(const PhantomOptions& o, const std::function<void(std::size_t, std::size_t)>& progress) {
   if (o.size < 2) fail("phantom: size ", o.size, " is too small (at least 2 pixels)");
   if (o.slices < 1) fail("phantom: slices must be at least 1");
   if (!(o.attenuation > 0) || !std::isfinite(o.attenuation))
@@ -315,6 +315,7 @@ Stack make_phantom(const PhantomOptions& o) {
   // Work items: (slice, band of rows), so 2-D images and 3-D volumes both use
   // both cores with one parallel loop and no nested regions.
   const std::size_t band = 16, bands = (o.size + band - 1) / band;
+  std::size_t done = 0;
 #pragma omp parallel for schedule(dynamic)
   for (std::size_t item = 0; item < o.slices * bands; ++item) {
     const std::size_t k = item / bands, r0 = (item % bands) * band, r1 = std::min(o.size, r0 + band);
@@ -329,6 +330,10 @@ Stack make_phantom(const PhantomOptions& o) {
         }
         v = float(v * scale);
       }
+    if (progress) {
+#pragma omp critical(sira_phantom_progress)
+      progress(++done, o.slices * bands);
+    }
   }
   return out;
 }

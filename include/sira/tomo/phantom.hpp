@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "sira/stack.hpp"
@@ -34,8 +35,10 @@ struct PhantomOptions {
   double attenuation = 4.0;   // line integral of density 1 across the full image width
 };
 
-// The phantom as a stack (depth = slices) of attenuation per pixel.
-Stack make_phantom(const PhantomOptions& options);
+// The phantom as a stack (depth = slices) of attenuation per pixel. `progress`
+// (optional) is called with (work items done, total) from one thread at a time.
+Stack make_phantom(const PhantomOptions& options,
+                   const std::function<void(std::size_t, std::size_t)>& progress = {});
 
 // Density (before the attenuation scaling) of the modified Shepp-Logan phantom
 // (Toft's intensities) at a point; 2-D uses the classic ten ellipses, 3-D the
