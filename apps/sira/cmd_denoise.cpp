@@ -1,6 +1,9 @@
 // sira denoise: run a model over one image or a whole stack and write the
 // restored result with the input's shape (float32 unless --dtype says otherwise).
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -14,6 +17,18 @@
 
 namespace sira::cli {
 namespace {
+
+// Fails before any work when `spec` could not be written: unknown format, or
+// a folder that does not exist or is not writable.
+void check_writable(const std::string& spec) {
+  const Location where = parse_location(spec);
+  std::filesystem::path folder = std::filesystem::path(where.file).parent_path();
+  if (folder.empty()) folder = ".";
+  if (!std::filesystem::is_directory(folder))
+    fail(spec, ": folder '", folder.string(), "' does not exist");
+  if (access(folder.c_str(), W_OK) != 0)
+    fail(spec, ": folder '", folder.string(), "' is not writable");
+}
 
 struct DenoiseOptions {
   std::string model, input, output, preview, dtype;
@@ -63,6 +78,8 @@ Runner setup_denoise(CLI::App& sub) {
       "themselves). Images are reflect-padded to the network's multiple and cropped back.\n"
       "See docs/engine.md.");
   return [opts] {
+    check_writable(opts->output);
+    if (!opts->preview.empty()) check_writable(opts->preview);
     const Model model = load_model(opts->model);
     if (!model.trained)
       std::cerr << "sira denoise: warning: " << opts->model
