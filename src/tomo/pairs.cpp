@@ -1,0 +1,232 @@
+#include "sira/tomo/pairs.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "sira/error.hpp"
+#include "sira/hdf5.hpp"
+#include "sira/tomo/center.hpp"
+#include "sira/tomo/projector.hpp"
+#include "sira/tomo/sirt.hpp"
+
+#ifndef SIRA_VERSION_STRING
+#define SIRA_VERSION_STRING "unknown"
+#endif
+
+namespace sira::tomo {
+
+namespace {
+
+constexpr std::size_t kChunkSlices = 8;  // slices reconstructed per step (progress, memory)
+constexpr std::uint64_t kNoiseStream = 1;
+
+Sinograms slice_range(const Sinograms& s, std::size_t first, std::size_t count) {
+  Sinograms out{Stack(count, s.data.height, s.data.width), s.theta, s.center};
+  std::copy_n(s.data.slice(first), count * s.data.slice_size(), out.data.data.begin());
+  return out;
+}
+
+Stack reconstruct(const Sinograms& s, std::size_t size, const PairOptions& o) {
+  if (o.recon == ReconMethod::fbp) {
+    FbpOptions f;
+    f.filter = o.filter;
+    f.size = size;
+    f.circle_mask = true;
+    return fbp(s, f);
+  }
+  SirtOptions so;
+  so.iterations = o.iterations;
+  so.size = size;
+  so.circle_mask = true;
+  return sirt(s, so).images;
+}
+
+// Copies the listed slices of `src` into a new stack.
+Stack gather(const Stack& src, const std::vector<std::size_t>& slices) {
+  if (slices.empty()) {
+    Stack empty;
+    empty.height = src.height;
+    empty.width = src.width;
+    empty.is_2d = false;
+    return empty;
+  }
+  Stack out(slices.size(), src.height, src.width);
+  out.is_2d = false;
+  for (std::size_t i = 0; i < slices.size(); ++i)
+    std::copy_n(src.slice(slices[i]), src.slice_size(), out.slice(i));
+  return out;
+}
+
+void check_options(const PairOptions& o) {
+  if (!(o.test_fraction >= 0 && o.test_fraction < 1))
+    fail("pairs: test fraction must be in [0, 1) (got ", o.test_fraction, ")");
+  if (o.sparse < 1) fail("pairs: sparse step must be at least 1");
+  if (o.recon == ReconMethod::sirt && o.iterations < 1) fail("pairs: SIRT needs at least 1 iteration");
+  check_dose_options(o.dose);
+}
+
+}  // namespace
+
+ReconMethod parse_recon_method(const std::string& name) {
+  if (name == "fbp") return ReconMethod::fbp;
+  if (name == "sirt") return ReconMethod::sirt;
+  fail("unknown reconstruction method '", name, "' (expected fbp or sirt)");
+}
+
+const char* recon_method_name(ReconMethod m) { return m == ReconMethod::fbp ? "fbp" : "sirt"; }
+
+CleanTarget parse_clean_target(const std::string& name) {
+  if (name == "recon") return CleanTarget::recon;
+  if (name == "phantom") return CleanTarget::phantom;
+  fail("unknown clean target '", name, "' (expected recon or phantom)");
+}
+
+SliceSplit split_slices(std::size_t slices, double test_fraction) {
+  SliceSplit split;
+  std::size_t n_test = 0;
+  if (test_fraction > 0) n_test = std::max<std::size_t>(1, std::size_t(std::llround(test_fraction * double(slices))));
+  if (n_test >= slices)
+    fail("pairs: ", slices, " slice(s) leave none for training with test fraction ", test_fraction);
+  // One guard slice between the blocks when at least one training slice remains.
+  split.guard = (n_test > 0 && slices - n_test >= 2) ? 1 : 0;
+  const std::size_t n_train = slices - n_test - split.guard;
+  for (std::size_t i = 0; i < n_train; ++i) split.train.push_back(i);
+  for (std::size_t i = slices - n_test; i < slices; ++i) split.test.push_back(i);
+  return split;
+}
+
+PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
+  check_options(o);
+  PairSet out;
+  auto attr = [&](const std::string& name, AttributeValue v) { out.attributes.emplace_back(name, std::move(v)); };
+  const bool from_phantom = o.source == "phantom";
+  const std::uint64_t noise_seed = derive_seed(o.seed, kNoiseStream);
+
+  // Source: clean sinograms (line integrals) and, for phantoms, the phantom.
+  Sinograms full;
+  Stack phantom;
+  std::size_t size = 0;
+  if (from_phantom) {
+    PhantomOptions po = o.phantom;
+    po.seed = o.seed;
+    phantom = make_phantom(po);
+    size = po.size;
+    const std::size_t n_angles =
+        o.angles ? o.angles : std::size_t(std::llround(std::numbers::pi / 2 * double(size)));
+    full.theta = uniform_angles(n_angles, std::numbers::pi);
+    full.data = Stack(phantom.depth, n_angles, size);  // filled per chunk below
+    attr("source", std::string("phantom"));
+    attr("phantom_type", std::string(phantom_kind_name(po.kind)));
+    attr("phantom_size", double(po.size));
+    attr("phantom_seed", std::to_string(po.seed));
+    attr("phantom_attenuation", po.attenuation);
+    attr("phantom_supersample", double(po.supersample));
+    attr("clean_target", std::string(o.clean == CleanTarget::recon ? "recon" : "phantom"));
+  } else {
+    if (o.clean == CleanTarget::phantom) fail("pairs: --clean phantom needs a phantom source");
+    InputReport report;
+    full = load_projections(o.source, o.input, &report);
+    size = full.data.width;
+    if (o.input.center < 0) {
+      full.center = find_center(full);
+      out.notes.push_back(cat("rotation centre found automatically: ", full.center));
+    }
+    for (auto& n : report.notes) out.notes.push_back(n);
+    attr("source", o.source);
+    attr("source_layout", report.layout);
+    attr("source_angles_were_degrees", report.angles_were_degrees ? 1.0 : 0.0);
+    attr("source_bad_flat_pixels", double(report.bad_flat_pixels));
+    attr("source_raw_counts", o.input.raw_counts ? 1.0 : 0.0);
+    attr("source_transposed", o.input.transpose ? 1.0 : 0.0);
+    attr("source_scale", o.input.scale);
+    attr("clean_target", std::string("recon"));
+    attr("noise_model", std::string("binomial thinning of implied counts round(flux * exp(-p))"));
+  }
+  const std::size_t slices = full.data.depth, n_angles = full.theta.size();
+  const SliceSplit split = split_slices(slices, o.test_fraction);
+
+  Stack clean(slices, size, size), noisy(slices, size, size);
+  for (std::size_t first = 0; first < slices; first += kChunkSlices) {
+    const std::size_t count = std::min(kChunkSlices, slices - first);
+    Sinograms clean_sino;
+    if (from_phantom) {
+      Stack part(count, size, size);
+      std::copy_n(phantom.slice(first), count * phantom.slice_size(), part.data.begin());
+      clean_sino = project(part, full.theta, size);
+    } else {
+      clean_sino = slice_range(full, first, count);
+    }
+    DoseOptions dose = o.dose;
+    dose.seed = derive_seed(noise_seed, first);  // fixed chunking: deterministic
+    Sinograms noisy_sino = from_phantom ? simulate_low_dose(clean_sino, dose) : thin_dose(clean_sino, dose);
+    if (o.sparse > 1) noisy_sino = keep_every_kth_angle(noisy_sino, o.sparse);
+
+    const Stack noisy_part = reconstruct(noisy_sino, size, o);
+    std::copy(noisy_part.data.begin(), noisy_part.data.end(), noisy.slice(first));
+    if (from_phantom && o.clean == CleanTarget::phantom) {
+      std::copy_n(phantom.slice(first), count * phantom.slice_size(), clean.slice(first));
+    } else {
+      const Stack clean_part = reconstruct(clean_sino, size, o);
+      std::copy(clean_part.data.begin(), clean_part.data.end(), clean.slice(first));
+    }
+    if (progress) progress(first + count, slices);
+  }
+
+  out.train_ns = gather(noisy, split.train);
+  out.train_gt = gather(clean, split.train);
+  out.test_ns = gather(noisy, split.test);
+  out.test_gt = gather(clean, split.test);
+  out.train_slices = split.train;
+  out.test_slices = split.test;
+
+  attr("layout", std::string("TomoGAN: train_ns, train_gt, test_ns, test_gt (slices x H x W, float32; ns = noisy, gt = clean)"));
+  attr("units", std::string("attenuation per pixel (reconstructed line integrals / pixel length)"));
+  attr("sira_version", std::string(SIRA_VERSION_STRING));
+  attr("seed", std::to_string(o.seed));
+  attr("noise_seed", std::to_string(noise_seed));  // 64-bit: kept exact as text
+  attr("slices", double(slices));
+  attr("angles", double(n_angles));
+  attr("angle_first_rad", full.theta.front());
+  attr("angle_last_rad", full.theta.back());
+  attr("center", full.center_or_default());
+  attr("flux", o.dose.flux);
+  attr("dose", o.dose.dose);
+  attr("read_noise", o.dose.read_noise);
+  attr("dark", o.dose.dark);
+  attr("gain_spread", o.dose.gain_spread);
+  attr("sparse", double(o.sparse));
+  attr("noisy_angles", double((n_angles + o.sparse - 1) / o.sparse));
+  attr("recon", std::string(recon_method_name(o.recon)));
+  attr("filter", std::string(filter_name(o.filter)));
+  attr("iterations", double(o.recon == ReconMethod::sirt ? o.iterations : 0));
+  attr("test_fraction", o.test_fraction);
+  attr("guard_slices", double(split.guard));
+  attr("train_count", double(split.train.size()));
+  attr("test_count", double(split.test.size()));
+  return out;
+}
+
+void write_pairs(const std::string& path, const PairSet& p) {
+  H5File f = H5File::create(path);
+  auto write_set = [&](const char* name, const Stack& s) {
+    if (s.depth == 0) fail(path, ": dataset ", name, " would be empty");
+    f.write(name, s, DType::f32);
+  };
+  write_set("/train_ns", p.train_ns);
+  write_set("/train_gt", p.train_gt);
+  if (!p.test_slices.empty()) {
+    write_set("/test_ns", p.test_ns);
+    write_set("/test_gt", p.test_gt);
+  }
+  auto as_doubles = [](const std::vector<std::size_t>& v) { return std::vector<double>(v.begin(), v.end()); };
+  f.write_vector("/train_slices", as_doubles(p.train_slices));
+  if (!p.test_slices.empty()) f.write_vector("/test_slices", as_doubles(p.test_slices));
+  for (const auto& [name, value] : p.attributes) {
+    if (const double* d = std::get_if<double>(&value)) f.set_attr("/", name, *d);
+    else f.set_attr("/", name, std::get<std::string>(value));
+  }
+  f.commit();
+}
+
+}  // namespace sira::tomo
