@@ -15,7 +15,8 @@ namespace {
 struct PairsCliOptions {
   tomo::PairOptions pairs;
   std::string phantom_type = "foam", recon = "fbp", clean = "recon", filter = "ramp";
-  std::string rows, angle_range, unit = "auto", output, preview;
+  std::string rows, angle_range, unit = "auto", output, preview, sinograms_out;
+  bool sinograms_only = false;
 };
 
 Runner setup_pairs(CLI::App& sub) {
@@ -51,6 +52,9 @@ Runner setup_pairs(CLI::App& sub) {
               "Sinogram of raw counts without flat field: normalise each projection by its open-beam estimate, -log");
   m->add_option("--scale", p.input.scale, "Multiply plain line integrals by this (unit conversion)")
       ->capture_default_str();
+  m->add_option("--max-bad-flats", p.input.max_bad_flat_fraction,
+                "Tolerated share of flat pixels with white <= dark (replaced by the row's mean flat)")
+      ->capture_default_str();
   m->add_option("--center", p.input.center, "Rotation centre in pixels (default: found automatically)");
   auto* n = sub.add_option_group("Noisy data");
   n->add_option("--dose", p.dose.dose, "Dose fraction (0, 1] of the noisy scan")->capture_default_str();
@@ -69,8 +73,12 @@ Runner setup_pairs(CLI::App& sub) {
   sub.add_option("--test-fraction", p.test_fraction, "Share of slices held apart for testing (one block)")
       ->capture_default_str();
   sub.add_option("--seed", p.seed, "Seed of the phantom and the noise")->capture_default_str();
-  sub.add_option("-o,--output", opts->output, "Output pair file (.h5)")->required();
+  sub.add_option("-o,--output", opts->output, "Output pair file (.h5); required unless --sinograms-only");
   sub.add_option("--preview", opts->preview, "PNG of the first test (or train) slice: noisy | clean");
+  sub.add_option("--sinograms-out", opts->sinograms_out,
+                 "Measured source: also write the input sinograms as read and normalised (line integrals,\n"
+                 "slices x angles x detector), e.g. sino.npy, to check flat/dark correction and -log");
+  sub.add_flag("--sinograms-only", opts->sinograms_only, "With --sinograms-out: stop after writing them");
   sub.footer(
       "Writes train_ns, train_gt, test_ns, test_gt (slices x H x W float32; ns = noisy,\n"
       "gt = clean), /train_slices, /test_slices and root attributes with every parameter.\n"
@@ -90,8 +98,20 @@ Runner setup_pairs(CLI::App& sub) {
     p.input.rows_spec = opts->rows;
     p.input.unit = tomo::parse_angle_unit(opts->unit);
     if (!opts->angle_range.empty()) p.input.angle_range = tomo::parse_angle_range(opts->angle_range);
-    if (parse_location(opts->output + ":/x").format != Format::hdf5)
+    if (opts->output.empty() && !opts->sinograms_only) fail("an output pair file is required (-o OUT.h5)");
+    if (!opts->output.empty() && parse_location(opts->output + ":/x").format != Format::hdf5)
       fail(opts->output, ": the pair file must be HDF5 (.h5, .hdf5)");
+    if (!opts->sinograms_out.empty()) {
+      if (p.source == "phantom") fail("--sinograms-out needs a measured source (--from FILE)");
+      tomo::InputReport report;
+      const tomo::Sinograms sino = tomo::load_projections(p.source, p.input, &report);
+      for (const auto& note : report.notes) status("sira pairs: " + note);
+      write_stack(opts->sinograms_out, sino.data, DType::f32);
+      status(cat("sira pairs: wrote the ", report.layout, " sinograms to ", opts->sinograms_out));
+      if (opts->sinograms_only) return 0;
+    } else if (opts->sinograms_only) {
+      fail("--sinograms-only needs --sinograms-out");
+    }
 
     std::optional<ProgressBar> bar;
     const tomo::PairSet set = tomo::make_pairs(p, [&bar](std::size_t done, std::size_t total) {
