@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sira/error.hpp"
+#include "sira/tomo/dxchange.hpp"
+
+using namespace sira::tomo;
+
+TEST(DxchangeRows, ParsesSinglesRangesStepsAndLists) {
+  EXPECT_EQ(parse_rows("all", 3), (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(parse_rows("5", 10), (std::vector<std::size_t>{5}));
+  EXPECT_EQ(parse_rows("2-4", 10), (std::vector<std::size_t>{2, 3, 4}));
+  EXPECT_EQ(parse_rows("0-9:4", 10), (std::vector<std::size_t>{0, 4, 8}));
+  EXPECT_EQ(parse_rows("1,3-4", 10), (std::vector<std::size_t>{1, 3, 4}));
+}
+
+TEST(DxchangeRows, RejectsOutOfRangeAndMalformed) {
+  EXPECT_THROW(parse_rows("10", 10), sira::Error);
+  EXPECT_THROW(parse_rows("4-2", 10), sira::Error);
+  EXPECT_THROW(parse_rows("a", 10), sira::Error);
+  EXPECT_THROW(parse_rows("0-4:0", 10), sira::Error);
+  try {
+    parse_rows("3-12", 10);
+    FAIL();
+  } catch (const sira::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("out of range"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DxchangeAngles, DegreesDetectedAboveTwoPi) {
+  bool degrees = false;
+  const auto rad = angles_to_radians({0.0, 90.0, 180.0}, AngleUnit::automatic, &degrees);
+  EXPECT_TRUE(degrees);
+  EXPECT_NEAR(rad[1], M_PI / 2, 1e-15);
+  EXPECT_NEAR(rad[2], M_PI, 1e-15);
+  // 0 .. 2 pi in radians stays radians (a 360-degree scan in radians).
+  const auto same = angles_to_radians({0.0, 3.0, 2 * M_PI}, AngleUnit::automatic, &degrees);
+  EXPECT_FALSE(degrees);
+  EXPECT_DOUBLE_EQ(same[2], 2 * M_PI);
+  // Explicit units win: 3 degrees stay degrees.
+  EXPECT_NEAR(angles_to_radians({3.0}, AngleUnit::degrees)[0], 3 * M_PI / 180, 1e-15);
+  EXPECT_DOUBLE_EQ(angles_to_radians({100.0}, AngleUnit::radians)[0], 100.0);
+  EXPECT_THROW(parse_angle_unit("grad"), sira::Error);
+}
+
+TEST(DxchangeAngles, RangeSyntax) {
+  const auto r = parse_angle_range("0:360:459");
+  EXPECT_EQ(r.start, 0);
+  EXPECT_EQ(r.stop, 360);
+  EXPECT_EQ(r.count, 459u);
+  EXPECT_EQ(parse_angle_range("-90:90").count, 0u);
+  EXPECT_THROW(parse_angle_range("0"), sira::Error);
+  EXPECT_THROW(parse_angle_range("5:5"), sira::Error);
+  EXPECT_THROW(parse_angle_range("0:x"), sira::Error);
+}
+
+TEST(Dxchange, MissingFileIsAnErrorNamingIt) {
+  try {
+    read_dxchange("/nonexistent/scan.h5", {});
+    FAIL();
+  } catch (const sira::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/scan.h5"), std::string::npos) << e.what();
+  }
+}
