@@ -6,35 +6,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "projector_kernels.hpp"
 #include "projector_lines.hpp"
 #include "sira/error.hpp"
 #include "sira/tomo/projector.hpp"
 
 namespace sira::tomo {
-
-namespace {
-
-// out[m] += sum over the two nearest rays u of max(0, 1 - |alpha + beta u - m|) * ray[u],
-// for m in [0, size). `ray` is zero-padded: detector column u at ray[u + 1], valid
-// for u in [-1, width + 1].
-SIRA_TOMO_VECTOR_CLONES
-void gather_line(float* out, std::ptrdiff_t size, const float* ray, std::ptrdiff_t width,
-                 float alpha, float beta, float inv_beta) {
-  const float lo = -1.0f, hi = static_cast<float>(width);
-  for (std::ptrdiff_t m = 0; m < size; ++m) {
-    const float fm = static_cast<float>(m);
-    const float um = std::clamp((fm - alpha) * inv_beta, lo, hi);
-    const int i = static_cast<int>(um + 1.0f);  // floor(um) + 1 >= 0
-    const float u0 = static_cast<float>(i - 1);
-    const float d0 = alpha + beta * u0 - fm;
-    const float d1 = alpha + beta * (u0 + 1.0f) - fm;
-    const float w0 = std::max(0.0f, 1.0f - std::abs(d0));
-    const float w1 = std::max(0.0f, 1.0f - std::abs(d1));
-    out[m] += w0 * ray[i] + w1 * ray[i + 1];
-  }
-}
-
-}  // namespace
 
 Stack backproject(const Sinograms& sinograms, std::size_t size) {
   check_sinograms(sinograms, "backproject");
@@ -48,7 +25,7 @@ Stack backproject(const Sinograms& sinograms, std::size_t size) {
 
   // Rays padded with zeros and pre-multiplied by the ray length per line.
   const std::size_t ray_stride = width + 3;
-  std::vector<float> rays(depth * n_angles * ray_stride, 0.0f);
+  std::vector<float> rays(depth * n_angles * ray_stride + detail::kKernelSlack, 0.0f);
   // Small problems run serially: waking threads would cost more than the work.
   const bool parallel = depth * n_angles * size * size > (1u << 18);
 #pragma omp parallel for schedule(static) if (parallel)
@@ -74,9 +51,9 @@ Stack backproject(const Sinograms& sinograms, std::size_t size) {
       const detail::JosephAngle& g = geometry[a];
       if (g.along_rows != along_rows) continue;
       const double alpha = g.alpha0 + g.alpha_per_line * (static_cast<double>(k) - mid);
-      gather_line(line, static_cast<std::ptrdiff_t>(size), rays.data() + (z * n_angles + a) * ray_stride,
-                  static_cast<std::ptrdiff_t>(width), static_cast<float>(alpha),
-                  static_cast<float>(g.beta), static_cast<float>(1.0 / g.beta));
+      detail::lerp_gather(line, rays.data() + (z * n_angles + a) * ray_stride, static_cast<float>(alpha),
+                          static_cast<float>(g.beta), static_cast<float>(1.0 / g.beta),
+                          static_cast<float>(width), static_cast<std::ptrdiff_t>(size));
     }
   }
 #pragma omp parallel for schedule(static) if (parallel)

@@ -88,7 +88,10 @@ double center_from_opposite_projections(const Sinograms& sinograms) {
   const Stack& d = sinograms.data;
   const std::size_t n = d.height, width = d.width;
   const double step = typical_step(sinograms.theta);
-  const double tolerance = step > 0 ? 0.5 * step : 1e-3;
+  // Up to one angular step off: scans over [0, 180) degrees have no exact partner for
+  // their first projection, the one 180 - step away still pins the axis to < a pixel
+  // near the centre and the entropy refinement does the rest.
+  const double tolerance = step > 0 ? 1.01 * step : 1e-3;
 
   std::vector<std::pair<std::size_t, std::size_t>> pairs;
   for (std::size_t a = 0; a < n; ++a) {
@@ -194,7 +197,12 @@ double find_center(const Sinograms& sinograms, const CenterOptions& options) {
         ->center;
   };
   // Whole pixels first, then the sub-pixel grid around the best.
-  const double whole = best_of(coarse - radius, coarse + radius, std::max(1.0, options.step));
+  double whole = coarse;
+  if (radius > 8.0) {  // wide search: every other pixel first
+    whole = best_of(coarse - radius, coarse + radius, 2.0);
+    radius = 2.0;
+  }
+  whole = best_of(whole - radius, whole + radius, std::max(1.0, options.step));
   return best_of(whole - 1.0, whole + 1.0, options.step);
 }
 

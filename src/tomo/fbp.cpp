@@ -9,7 +9,7 @@
 #include <numbers>
 
 #include "filter.hpp"
-#include "projector_lines.hpp"
+#include "projector_kernels.hpp"
 #include "sira/error.hpp"
 #include "sira/tomo/projector.hpp"
 
@@ -29,21 +29,8 @@ PaddedProjections make_padded(std::size_t rows, std::size_t width, std::size_t s
   // Pixels reach |u - center| <= (size - 1) / sqrt(2), and 0 <= center <= width - 1.
   p.offset = static_cast<std::size_t>(std::ceil((static_cast<double>(size) - 1.0) * std::numbers::sqrt2 / 2)) + 2;
   p.stride = width + 2 * p.offset + 2;
-  p.values.assign(rows * p.stride, 0.0f);
+  p.values.assign(rows * p.stride + detail::kKernelSlack, 0.0f);
   return p;
-}
-
-// acc[j] += linear interpolation of `row` at u_start + j * du, j in [0, n); all
-// positions are inside the row (>= 0 and <= its length - 2).
-SIRA_TOMO_VECTOR_CLONES
-void interpolate_row(float* acc, const float* row, float u_start, float du, std::ptrdiff_t n) {
-  for (std::ptrdiff_t j = 0; j < n; ++j) {
-    const float u = u_start + static_cast<float>(j) * du;
-    const int i = static_cast<int>(u);
-    const float f = u - static_cast<float>(i);
-    const float a = row[i], b = row[i + 1];
-    acc[j] += a + f * (b - a);
-  }
 }
 
 // Weight of one projection: the angular range it stands for. A 180-degree scan covers
@@ -75,6 +62,7 @@ void backproject_padded(const PaddedProjections& proj, const std::vector<double>
   constexpr std::size_t tile_rows = 16, tile_cols = 64;
   const std::size_t tiles_y = (size + tile_rows - 1) / tile_rows, tiles_x = (size + tile_cols - 1) / tile_cols;
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(depth * tiles_y * tiles_x);
+  const float last = static_cast<float>(proj.stride - 2);  // positions never reach it; a guard only
   const bool parallel = depth * n_angles * size * size > (1u << 18);  // else threads cost more than the work
 #pragma omp parallel for schedule(dynamic) if (parallel)
   for (std::ptrdiff_t task = 0; task < tasks; ++task) {
@@ -86,7 +74,8 @@ void backproject_padded(const PaddedProjections& proj, const std::vector<double>
       const float* row = proj.values.data() + (z * n_angles + a) * proj.stride;
       for (std::size_t i = 0; i < rows; ++i) {
         const double u0 = origin[a] + static_cast<double>(j0) * cos_a[a] - static_cast<double>(i0 + i) * sin_a[a];
-        interpolate_row(acc[i], row, static_cast<float>(u0), cos_a[a], static_cast<std::ptrdiff_t>(cols));
+        detail::lerp_accumulate(acc[i], row, static_cast<float>(u0), cos_a[a], 0.0f, last,
+                                static_cast<std::ptrdiff_t>(cols));
       }
     }
     for (std::size_t i = 0; i < rows; ++i) {

@@ -7,28 +7,13 @@
 #include <cmath>
 #include <numbers>
 
+#include "projector_kernels.hpp"
 #include "projector_lines.hpp"
 #include "sira/error.hpp"
 
 namespace sira::tomo {
 
 namespace {
-
-// acc[u] += interpolated sample of `line` (zero-padded: line[0] and line[S + 1..S + 2]
-// are 0, pixel k at line[k + 1]) at position p = alpha + beta u, for u in [u_lo, u_hi).
-SIRA_TOMO_VECTOR_CLONES
-void accumulate_line(float* acc, const float* line, std::ptrdiff_t size, float alpha, float beta,
-                     std::ptrdiff_t u_lo, std::ptrdiff_t u_hi) {
-  const float lo = -1.0f, hi = static_cast<float>(size);
-  for (std::ptrdiff_t u = u_lo; u < u_hi; ++u) {
-    const float p = std::clamp(alpha + beta * static_cast<float>(u), lo, hi);
-    const float q = p + 1.0f;  // >= 0, so truncation is floor
-    const int i = static_cast<int>(q);
-    const float f = q - static_cast<float>(i);
-    const float a = line[i], b = line[i + 1];
-    acc[u] += a + f * (b - a);
-  }
-}
 
 // Copies slice `src` (size x size) into lines of length size + 3 with a zero margin,
 // transposed if `transpose`, so a line is contiguous whichever axis the ray walks.
@@ -101,7 +86,7 @@ Sinograms project(const Stack& images, const std::vector<double>& theta, std::si
 
   // Both walk orders of every slice, padded, so each (slice, angle) task reads contiguous lines.
   const std::size_t stride = size + 3, plane = size * stride;
-  std::vector<float> rows(images.depth * plane), cols(images.depth * plane);
+  std::vector<float> rows(images.depth * plane + detail::kKernelSlack), cols(images.depth * plane + detail::kKernelSlack);
   // Small problems run serially: waking threads would cost more than the work.
   const bool parallel = images.depth * theta.size() * size * size > (1u << 18);
 #pragma omp parallel for schedule(static) if (parallel)
@@ -127,8 +112,10 @@ Sinograms project(const Stack& images, const std::vector<double>& theta, std::si
       const auto u_hi = static_cast<std::ptrdiff_t>(
           std::min(static_cast<double>(width), std::max(0.0, std::ceil(u1) + 1.0)));
       if (u_lo >= u_hi) continue;
-      accumulate_line(acc, lines + k * stride, static_cast<std::ptrdiff_t>(size),
-                      static_cast<float>(alpha), static_cast<float>(g.beta), u_lo, u_hi);
+      // Position along the padded line (pixel m at m + 1), clamped to its zero margins.
+      detail::lerp_accumulate(acc + u_lo, lines + k * stride,
+                              static_cast<float>(alpha + 1.0 + g.beta * static_cast<double>(u_lo)),
+                              static_cast<float>(g.beta), 0.0f, static_cast<float>(size + 1), u_hi - u_lo);
     }
     const float w = static_cast<float>(g.weight);
     for (std::size_t u = 0; u < width; ++u) acc[u] *= w;

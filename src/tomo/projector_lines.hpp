@@ -10,14 +10,6 @@
 #include <cmath>
 #include <cstddef>
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-// Hot loops are compiled for AVX-512 and AVX2 as well and picked at run time,
-// so the portable build still uses vector gathers on the machine it runs on.
-#define SIRA_TOMO_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define SIRA_TOMO_VECTOR_CLONES
-#endif
-
 namespace sira::tomo::detail {
 
 struct JosephAngle {

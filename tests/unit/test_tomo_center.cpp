@@ -26,10 +26,13 @@ Sinograms scan(std::size_t n_angles, double arc, bool endpoint, double center) {
 }  // namespace
 
 TEST(TomoCenter, OppositeProjectionsGiveTheAxis) {
-  // 0..180 degrees inclusive (like the APS tooth) and a 360-degree scan.
+  // 0..180 degrees inclusive, 0..180 exclusive (like the APS tooth: the partner of 0 is
+  // 180 - step, good to about a pixel), and a 360-degree scan.
   for (double truth : {61.3, 66.0, 70.75}) {
     const Sinograms a = scan(91, std::numbers::pi, true, truth);
     EXPECT_NEAR(sira::tomo::center_from_opposite_projections(a), truth, 0.25) << "180, centre " << truth;
+    const Sinograms open = scan(181, std::numbers::pi, false, truth);
+    EXPECT_NEAR(sira::tomo::center_from_opposite_projections(open), truth, 1.0) << "[0, 180), centre " << truth;
     const Sinograms b = scan(120, 2 * std::numbers::pi, false, truth);
     EXPECT_NEAR(sira::tomo::center_from_opposite_projections(b), truth, 0.25) << "360, centre " << truth;
   }
@@ -38,10 +41,10 @@ TEST(TomoCenter, OppositeProjectionsGiveTheAxis) {
 TEST(TomoCenter, FindCenterRefinesToSubPixel) {
   const Sinograms a = scan(91, std::numbers::pi, true, 62.4);
   EXPECT_NEAR(sira::tomo::find_center(a), 62.4, 0.5);
-  // Without an opposite pair (0..180 exclusive, odd count) the entropy search alone finds it.
-  const Sinograms b = scan(45, std::numbers::pi, false, 66.2);
+  // Without an opposite pair (a 0..160 degree scan) the wide entropy search alone finds it.
+  const Sinograms b = scan(80, 8 * std::numbers::pi / 9, false, 66.2);
   EXPECT_THROW(sira::tomo::center_from_opposite_projections(b), sira::Error);
-  EXPECT_NEAR(sira::tomo::find_center(b), 66.2, 0.5);
+  EXPECT_NEAR(sira::tomo::find_center(b), 66.2, 1.0);
 }
 
 TEST(TomoCenter, EntropyIsLowestNearTheTruth) {
@@ -49,7 +52,9 @@ TEST(TomoCenter, EntropyIsLowestNearTheTruth) {
   const auto scores = sira::tomo::score_centers(a, {57.0, 60.0, 63.0, 66.0, 69.0});
   ASSERT_EQ(scores.size(), 5u);
   for (std::size_t k = 0; k < scores.size(); ++k)
-    if (k != 2) EXPECT_GT(scores[k].score, scores[2].score) << "candidate " << scores[k].center;
+    if (k != 2) {
+      EXPECT_GT(scores[k].score, scores[2].score) << "candidate " << scores[k].center;
+    }
 }
 
 TEST(TomoCenter, RejectsBadInput) {

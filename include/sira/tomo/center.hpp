@@ -10,8 +10,8 @@ namespace sira::tomo {
 
 // Centre from projections 180 degrees apart: p(theta + pi, u) = p(theta, 2 c - u), so
 // the shift that best aligns one projection with its mirrored opposite gives c.
-// Sums the cross-correlation over all pairs (and slices) whose angles differ by pi
-// within half an angular step, refines to sub-pixel by a parabola through the peak.
+// Sums the squared difference over all pairs (and slices) whose angles differ by pi
+// within one angular step, refines to sub-pixel by a parabola through the best shift.
 // Throws if no such pair exists (e.g. a limited-angle scan).
 double center_from_opposite_projections(const Sinograms& sinograms);
 
