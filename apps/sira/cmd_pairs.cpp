@@ -86,7 +86,8 @@ Runner setup_pairs(CLI::App& sub) {
       "  sira pairs --from phantom --slices 32 --size 256 --dose 0.05 -o foam_pairs.h5\n"
       "  sira pairs --from phantom --phantom shepp-logan --slices 8 --sparse 8 --recon sirt -o sl.h5\n"
       "  sira pairs --from tooth_aps.h5 --dose 0.1 --flux 20000 --test-fraction 0.5 -o tooth_pairs.h5\n"
-      "  sira pairs --from dendrite_sinogram.h5 --sparse 4 --test-fraction 0 -o dendrite_pairs.h5\n"
+      "  sira pairs --from dendrite_sinogram.h5 --scale 0.001 --dose 0.2 --center 630 \\\n"
+      "             --test-fraction 0 -o dendrite_pairs.h5   (its values are line integrals x 1000)\n"
       "  sira pairs --from neutron_sinogram_360.tif --raw-counts --theta 0:360 --sparse 4 \\\n"
       "             --test-fraction 0 -o neutron_pairs.h5");
   return [opts] {

@@ -58,6 +58,21 @@ Stack gather(const Stack& src, const std::vector<std::size_t>& slices) {
   return out;
 }
 
+// Measured data needs thinning only for a lower dose or added detector effects.
+bool lowers_dose(const DoseOptions& d) {
+  return d.dose < 1 || d.read_noise > 0 || d.dark > 0 || d.gain_spread > 0;
+}
+
+// Thinning works on transmissions exp(-p): line integrals far beyond any real
+// attenuation mean the file is not in natural-log units (e.g. scaled).
+void check_thinnable(const Sinograms& s, const std::string& source) {
+  const float largest = *std::max_element(s.data.data.begin(), s.data.data.end());
+  if (largest > 30)
+    fail(source, ": line integrals reach ", largest, " (transmission exp(-", largest,
+         ") underflows), so the dose cannot be lowered; if the values are scaled, give --scale "
+         "(e.g. 0.001) or use --dose 1 with --sparse");
+}
+
 void check_options(const PairOptions& o) {
   if (!(o.test_fraction >= 0 && o.test_fraction < 1))
     fail("pairs: test fraction must be in [0, 1) (got ", o.test_fraction, ")");
@@ -133,6 +148,7 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
       out.notes.push_back(cat("rotation centre found automatically: ", full.center));
     }
     for (auto& n : report.notes) out.notes.push_back(n);
+    if (lowers_dose(o.dose)) check_thinnable(full, o.source);
     attr("source", o.source);
     attr("source_layout", report.layout);
     attr("source_angles_were_degrees", report.angles_were_degrees ? 1.0 : 0.0);
@@ -141,7 +157,8 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     attr("source_transposed", o.input.transpose ? 1.0 : 0.0);
     attr("source_scale", o.input.scale);
     attr("clean_target", std::string("recon"));
-    attr("noise_model", std::string("binomial thinning of implied counts round(flux * exp(-p))"));
+    attr("noise_model", std::string(lowers_dose(o.dose) ? "binomial thinning of implied counts round(flux * exp(-p))"
+                                                        : "none (full dose: measured data as is)"));
   }
   const std::size_t slices = full.data.depth, n_angles = full.theta.size();
   const SliceSplit split = split_slices(slices, o.test_fraction);
@@ -159,7 +176,9 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     }
     DoseOptions dose = o.dose;
     dose.seed = derive_seed(noise_seed, first);  // fixed chunking: deterministic
-    Sinograms noisy_sino = from_phantom ? simulate_low_dose(clean_sino, dose) : thin_dose(clean_sino, dose);
+    Sinograms noisy_sino = from_phantom       ? simulate_low_dose(clean_sino, dose)
+                           : lowers_dose(o.dose) ? thin_dose(clean_sino, dose)
+                                                 : clean_sino;  // measured data is already at full dose
     if (o.sparse > 1) noisy_sino = keep_every_kth_angle(noisy_sino, o.sparse);
 
     const Stack noisy_part = reconstruct(noisy_sino, size, o);

@@ -119,6 +119,8 @@ r = run("pairs", "--from", os.path.join(REAL, "tooth_aps.h5"), "--clean", "phant
 check(r.returncode != 0 and "phantom" in r.stderr, "--clean phantom refused for measured data")
 r = run("pairs", "--from", "phantom", "--slices", "1", "--test-fraction", "0.5", "-o", os.path.join(tmp, "x.h5"))
 check(r.returncode != 0 and "training" in r.stderr, f"1 slice with a test split refused: {r.stderr.strip()}")
+r = run("pairs", "--from", os.path.join(REAL, "dendrite_sinogram.h5"), "--dose", "0.5", "-o", os.path.join(tmp, "x.h5"))
+check(r.returncode != 0 and "--scale" in r.stderr, f"thinning scaled line integrals (up to 2124) refused: {r.stderr.strip()}")
 h = run("pairs", "--help")
 check("Examples" in h.stdout, "--help has examples")
 
