@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <unistd.h>
 
 #include "sira/error.hpp"
 #include "sira/model.hpp"
