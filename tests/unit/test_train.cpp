@@ -184,6 +184,7 @@ TEST(Train, ResumeReproducesTheUninterruptedRunBitForBit) {
   const auto pairs = write_pairs(dir / "pairs.h5");
   auto whole = tiny_options(dir, pairs);
   whole.iterations = 6;
+  // threads = 1: fast under a loaded machine (2 threads also reproduce bit for bit).
   whole.output = (dir / "whole.safetensors").string();
   const auto a = train::train(whole);
 
@@ -207,6 +208,33 @@ TEST(Train, ResumeReproducesTheUninterruptedRunBitForBit) {
   for (const auto& [name, t] : ma.tensors) EXPECT_EQ(t.data, mb.tensor(name).data) << name;
   EXPECT_EQ(ma.norm.offset, mb.norm.offset);
   EXPECT_EQ(ma.norm.scale, mb.norm.scale);
+}
+
+TEST(Train, InitFineTunesAndKeepsTheModelsNormalisation) {
+  const ScratchDir scratch("init");
+  const auto& dir = scratch.path;
+  auto base = tiny_options(dir, write_pairs(dir / "pairs.h5"));
+  base.iterations = 1;
+  base.slices = 1;
+  train::train(base);
+  const Model a = load_model(base.output);
+
+  // Other data (another normalisation would be fitted) fine-tuning model a.
+  auto tune = tiny_options(dir, write_pairs(dir / "other.h5", 3, 48, 48, false));
+  tune.iterations = 1;
+  tune.init = base.output;
+  tune.output = (dir / "tuned.safetensors").string();
+  train::train(tune);
+  const Model b = load_model(tune.output);
+  EXPECT_EQ(b.config.slices, 1);
+  EXPECT_EQ(b.norm.offset, a.norm.offset);
+  EXPECT_EQ(b.norm.scale, a.norm.scale);
+  EXPECT_EQ(b.info.at("init"), base.output);
+
+  auto wrong = tune;
+  wrong.slices = 3;
+  EXPECT_NE(error_of(wrong).find("model takes 1 slices, --slices asked for 3"), std::string::npos)
+      << error_of(wrong);
 }
 
 TEST(Train, BadInputIsAClearError) {
