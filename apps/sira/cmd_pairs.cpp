@@ -62,6 +62,9 @@ Runner setup_pairs(CLI::App& sub) {
                                        "(measured data: the assumed flux)")->capture_default_str();
   n->add_option("--sparse", p.sparse, "Noisy data keeps every K-th projection")->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  n->add_option("--limited-arc", p.limited_arc_deg,
+                "Noisy data keeps only angles within this many degrees of the first (limited angle; 0 = off)")
+      ->capture_default_str();
   n->add_option("--read-noise", p.dose.read_noise, "Gaussian detector noise (sigma, counts)")->capture_default_str();
   n->add_option("--dark", p.dose.dark, "Dark offset (counts)")->capture_default_str();
   n->add_option("--gain-spread", p.dose.gain_spread, "Relative per-pixel gain error (ring artefacts)")

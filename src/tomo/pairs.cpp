@@ -77,6 +77,8 @@ void check_options(const PairOptions& o) {
   if (!(o.test_fraction >= 0 && o.test_fraction < 1))
     fail("pairs: test fraction must be in [0, 1) (got ", o.test_fraction, ")");
   if (o.sparse < 1) fail("pairs: sparse step must be at least 1");
+  if (!(o.limited_arc_deg >= 0) || !std::isfinite(o.limited_arc_deg))
+    fail("pairs: limited arc must be >= 0 degrees (got ", o.limited_arc_deg, ")");
   if (o.recon == ReconMethod::sirt && o.iterations < 1) fail("pairs: SIRT needs at least 1 iteration");
   check_dose_options(o.dose);
 }
@@ -136,7 +138,7 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     attr("phantom_size", double(po.size));
     attr("phantom_seed", std::to_string(po.seed));
     attr("phantom_attenuation", po.attenuation);
-    attr("phantom_supersample", double(po.supersample));
+    attr("phantom_supersample", double(effective_supersample(po)));
     attr("clean_target", std::string(o.clean == CleanTarget::recon ? "recon" : "phantom"));
   } else {
     if (o.clean == CleanTarget::phantom) fail("pairs: --clean phantom needs a phantom source");
@@ -164,6 +166,7 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
   const SliceSplit split = split_slices(slices, o.test_fraction);
 
   Stack clean(slices, size, size), noisy(slices, size, size);
+  std::size_t noisy_angles = 0;
   for (std::size_t first = 0; first < slices; first += kChunkSlices) {
     const std::size_t count = std::min(kChunkSlices, slices - first);
     Sinograms clean_sino;
@@ -180,6 +183,11 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
                            : lowers_dose(o.dose) ? thin_dose(clean_sino, dose)
                                                  : clean_sino;  // measured data is already at full dose
     if (o.sparse > 1) noisy_sino = keep_every_kth_angle(noisy_sino, o.sparse);
+    if (o.limited_arc_deg > 0) {
+      const double first = noisy_sino.theta.front();
+      noisy_sino = keep_angle_range(noisy_sino, first, first + o.limited_arc_deg * std::numbers::pi / 180);
+    }
+    noisy_angles = noisy_sino.theta.size();
 
     const Stack noisy_part = reconstruct(noisy_sino, size, o);
     std::copy(noisy_part.data.begin(), noisy_part.data.end(), noisy.slice(first));
@@ -215,7 +223,8 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
   attr("dark", o.dose.dark);
   attr("gain_spread", o.dose.gain_spread);
   attr("sparse", double(o.sparse));
-  attr("noisy_angles", double((n_angles + o.sparse - 1) / o.sparse));
+  attr("limited_arc_deg", o.limited_arc_deg);
+  attr("noisy_angles", double(noisy_angles));
   attr("recon", std::string(recon_method_name(o.recon)));
   attr("filter", std::string(filter_name(o.filter)));
   attr("iterations", double(o.recon == ReconMethod::sirt ? o.iterations : 0));

@@ -289,7 +289,7 @@ Stack make_phantom(const PhantomOptions& o, const std::function<void(std::size_t
   check_dims(o.slices, o.size, o.size, "phantom");
 
   const bool three_d = o.slices > 1;
-  const int sub = o.supersample > 0 ? o.supersample : (three_d ? 2 : 4);
+  const int sub = effective_supersample(o);
   const int sub_z = three_d ? sub : 1;
   const double pitch = pixel_pitch(o.size);
   const double scale = attenuation_per_density(o.size, o.attenuation);

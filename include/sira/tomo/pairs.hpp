@@ -47,6 +47,7 @@ struct PairOptions {
   std::size_t angles = 0;          // phantom: projections over 180 degrees; 0 = round(pi / 2 * size)
   DoseOptions dose;                // noisy data: flux (I0) and dose fraction, detector effects
   std::size_t sparse = 1;          // noisy data keeps every k-th angle
+  double limited_arc_deg = 0;      // > 0: noisy data keeps angles within this arc from the first (limited angle)
   ReconMethod recon = ReconMethod::fbp;
   Filter filter = Filter::ramp;    // FBP filter
   int iterations = 100;            // SIRT iterations

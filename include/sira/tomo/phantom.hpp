@@ -35,6 +35,11 @@ struct PhantomOptions {
   double attenuation = 4.0;   // line integral of density 1 across the full image width
 };
 
+// Samples per pixel per axis actually used (resolves supersample = 0).
+inline int effective_supersample(const PhantomOptions& o) {
+  return o.supersample > 0 ? o.supersample : (o.slices > 1 ? 2 : 4);
+}
+
 // The phantom as a stack (depth = slices) of attenuation per pixel. `progress`
 // (optional) is called with (work items done, total) from one thread at a time.
 Stack make_phantom(const PhantomOptions& options,
