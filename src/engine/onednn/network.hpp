@@ -1,0 +1,37 @@
+// The graph as the oneDNN backend executes it: channels per node, and the
+// concat fusion. oneDNN 2.6 only has reference (slow) kernels for convolutions,
+// pooling and resampling that write into a channel sub-view of an NHWC buffer,
+// so a concat is not materialised: a conv reading concat([a, b]) runs as
+//   conv(a, W[:, :Ca]) + bias, then conv(b, W[:, Ca:]) with a sum post-op
+// (and the ReLU after the last part). Same MACs, no concat buffer, no copy.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sira/graph.hpp"
+#include "sira/model.hpp"
+
+namespace sira::onednn {
+
+class WeightStore;
+
+struct Network {
+  Graph graph;
+  std::vector<int> channels;              // output channels per node
+  std::vector<bool> fused_concat;         // concat nodes read only by convs
+  std::vector<std::vector<int>> sources;  // per node: the tensors it reads (fused concats expanded)
+
+  explicit Network(const Graph& g);  // validates the graph; throws sira::Error
+
+  // Weight keys: conv part k of node `name` (k-th source), its bias, a transposed upsample.
+  static std::string conv_weight_key(const std::string& name, std::size_t part);
+  static std::string bias_key(const std::string& name);
+  static std::string weight_key(const std::string& name);
+
+  // Checks every tensor the graph needs against `model` and registers it
+  // (split per conv source) in `store`.
+  void register_weights(const Model& model, WeightStore& store) const;
+};
+
+}  // namespace sira::onednn

@@ -1,0 +1,114 @@
+// The oneDNN backend: the Graph as oneDNN 2.6 primitives on NHWC fp32
+// activations (see plan.hpp and network.hpp for the layout and fusion choices,
+// docs/backend-onednn.md for measurements). Weights are checked and registered
+// at construction and packed once per layout; plans are cached per input shape
+// and their buffers are shared slots, so repeated runs allocate nothing.
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "engine/backend.hpp"
+#include "engine/onednn/network.hpp"
+#include "engine/onednn/plan.hpp"
+#include "engine/onednn/thread_limit.hpp"
+#include "engine/onednn/weight_store.hpp"
+#include "sira/error.hpp"
+
+namespace sira {
+namespace onednn {
+namespace {
+
+// 64-byte aligned bytes (a cache line, and a full AVX-512 vector).
+class AlignedBuffer {
+ public:
+  void reserve(std::size_t bytes) {
+    if (bytes <= capacity_) return;
+    const std::size_t rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded);
+    if (!p) fail("oneDNN backend: cannot allocate ", rounded, " bytes of activations");
+    data_.reset(p);
+    capacity_ = rounded;
+  }
+  void* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<void, Free> data_;
+  std::size_t capacity_ = 0;
+};
+
+class OnednnBackend final : public Backend {
+ public:
+  OnednnBackend(const Model& model, const Graph& graph, int threads)
+      : network_(graph),
+        threads_(threads),
+        engine_(make_engine()),
+        stream_(engine_),
+        weights_(engine_, stream_) {
+    network_.register_weights(model, weights_);
+  }
+
+  std::string name() const override { return "onednn"; }
+
+  void run(const float* input, std::size_t h, std::size_t w, float* output) override {
+    const std::size_t m = std::size_t(network_.graph.multiple());
+    if (h == 0 || w == 0 || h % m || w % m)
+      fail("oneDNN backend: input ", h, "x", w, " is not a non-zero multiple of ", m);
+    ThreadLimit limit(threads_);
+    Plan& plan = plan_for(h, w);
+    if (slots_.size() < plan.slot_bytes.size()) slots_.resize(plan.slot_bytes.size());
+    for (std::size_t s = 0; s < plan.slot_bytes.size(); ++s) slots_[s].reserve(plan.slot_bytes[s]);
+    for (SlotBinding& b : plan.bindings) b.memory.set_data_handle(slots_[b.slot].data());
+    // oneDNN never writes a source; the handle is non-const only by API.
+    plan.input.set_data_handle(const_cast<float*>(input));
+    plan.output.set_data_handle(output);
+    for (Step& step : plan.steps) {
+      try {
+        step.primitive.execute(stream_, step.args);
+      } catch (const dnnl::error& e) {
+        fail("oneDNN backend: node '", step.node, "' at ", h, "x", w, ": ", e.what());
+      }
+    }
+    stream_.wait();
+  }
+
+ private:
+  static dnnl::engine make_engine() {
+    try {
+      return dnnl::engine(dnnl::engine::kind::cpu, 0);
+    } catch (const dnnl::error& e) {
+      fail("oneDNN backend: no CPU engine: ", e.what());
+    }
+  }
+
+  Plan& plan_for(std::size_t h, std::size_t w) {
+    auto found = plans_.find({h, w});
+    if (found != plans_.end()) return found->second;
+    Plan plan = build_plan(network_, weights_, engine_, h, w);
+    return plans_.emplace(std::make_pair(h, w), std::move(plan)).first->second;
+  }
+
+  Network network_;
+  int threads_;
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  WeightStore weights_;
+  std::map<std::pair<std::size_t, std::size_t>, Plan> plans_;
+  std::vector<AlignedBuffer> slots_;  // activation buffers shared by the plans
+};
+
+}  // namespace
+}  // namespace onednn
+
+std::unique_ptr<Backend> make_onednn_backend(const Model& model, const Graph& graph, int threads) {
+  return std::make_unique<onednn::OnednnBackend>(model, graph, threads);
+}
+
+bool onednn_available() { return true; }
+
+}  // namespace sira

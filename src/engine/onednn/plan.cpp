@@ -1,0 +1,260 @@
+#include "engine/onednn/plan.hpp"
+
+#include <algorithm>
+
+#include "sira/error.hpp"
+
+namespace sira::onednn {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+constexpr int kScratchSlot = 0;
+// Activations and weights are fp32 today; bf16/int8 change these two and the
+// weight descriptors requested from the WeightStore (which reorders f32 into them).
+constexpr dt kActivationType = dt::f32;
+constexpr tag kActivationLayout = tag::nhwc;
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const Network& net, WeightStore& weights, const dnnl::engine& engine,
+              std::size_t height, std::size_t width)
+      : net_(net), weights_(weights), engine_(engine), height_(height), width_(width) {}
+
+  Plan build() {
+    const int count = int(net_.graph.nodes.size());
+    plan_.slot_bytes.assign(1, 0);  // the scratchpad slot
+    assign_memories();
+    for (int i = 0; i < count; ++i) {
+      const Node& n = net_.graph.nodes[i];
+      try {
+        switch (n.op) {
+          case OpKind::input: add_input(i); break;
+          case OpKind::conv: add_conv(i); break;
+          case OpKind::maxpool: add_maxpool(i); break;
+          case OpKind::upsample: add_upsample(i); break;
+          case OpKind::concat: add_concat(i); break;
+        }
+      } catch (const dnnl::error& e) {
+        fail("oneDNN backend: node '", n.name, "' (", op_name(n.op), ") at ", height_, "x",
+             width_, ": ", e.what());
+      }
+    }
+    if (!output_in_place_) {
+      memory& out = tensor_[net_.graph.output];
+      plan_.steps.push_back({"output", dnnl::reorder(out, plan_.output),
+                             {{DNNL_ARG_FROM, out}, {DNNL_ARG_TO, plan_.output}}});
+    }
+    return std::move(plan_);
+  }
+
+ private:
+  memory::dims dims(int node, int channels) const {
+    const int level = net_.graph.nodes[node].level;
+    return {1, channels, memory::dim(height_ >> level), memory::dim(width_ >> level)};
+  }
+  memory::desc activation_desc(int node) const {
+    return memory::desc(dims(node, net_.channels[node]), kActivationType, kActivationLayout);
+  }
+
+  // Gives every executed node a memory object: the caller's buffers where the
+  // layouts agree (1-channel NHWC is planar), else a slot chosen by liveness.
+  void assign_memories() {
+    const Graph& g = net_.graph;
+    const int count = int(g.nodes.size());
+    tensor_.resize(count);
+    std::vector<int> last_use(count, -1), slot(count, -1);
+    for (int i = 0; i < count; ++i)
+      if (!net_.fused_concat[i])
+        for (int s : net_.sources[i]) last_use[s] = i;
+
+    const int input_channels = g.in_channels;
+    plan_.input = memory(memory::desc(dims(0, input_channels), kActivationType,
+                                      input_channels == 1 ? kActivationLayout : tag::nchw),
+                         engine_, DNNL_MEMORY_NONE);
+    output_in_place_ = g.nodes[g.output].op == OpKind::conv;
+    plan_.output = memory(output_in_place_ ? activation_desc(g.output)
+                                           : memory::desc(dims(g.output, 1), kActivationType, tag::nchw),
+                          engine_, DNNL_MEMORY_NONE);
+
+    std::vector<bool> slot_free(1, false);  // the scratchpad slot is never free
+    for (int i = 0; i < count; ++i) {
+      const Node& n = g.nodes[i];
+      if (net_.fused_concat[i]) continue;
+      if (n.op == OpKind::input && input_channels == 1) {
+        tensor_[i] = plan_.input;
+      } else if (i == g.output && output_in_place_) {
+        tensor_[i] = plan_.output;
+      } else {
+        const memory::desc desc = activation_desc(i);
+        slot[i] = take_slot(desc.get_size(), slot_free);
+        tensor_[i] = memory(desc, engine_, DNNL_MEMORY_NONE);
+        plan_.bindings.push_back({tensor_[i], slot[i]});
+      }
+      for (int s : net_.sources[i])
+        if (last_use[s] == i && slot[s] >= 0) slot_free[slot[s]] = true;
+    }
+  }
+
+  // The smallest free slot that fits, else the largest free one (grown), else a new one.
+  int take_slot(std::size_t bytes, std::vector<bool>& slot_free) {
+    std::vector<std::size_t>& size = plan_.slot_bytes;
+    int best = -1;
+    for (int s = 0; s < int(size.size()); ++s) {
+      if (!slot_free[s]) continue;
+      if (best < 0) { best = s; continue; }
+      const bool fits = size[s] >= bytes, best_fits = size[best] >= bytes;
+      if (fits ? (!best_fits || size[s] < size[best]) : (!best_fits && size[s] > size[best]))
+        best = s;
+    }
+    if (best < 0) {
+      best = int(size.size());
+      size.push_back(0);
+      slot_free.push_back(false);
+    }
+    size[best] = std::max(size[best], bytes);
+    slot_free[best] = false;
+    return best;
+  }
+
+  dnnl::primitive_attr attributes(const dnnl::post_ops& ops = dnnl::post_ops()) const {
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // one shared scratchpad, no per-call allocation
+    attr.set_post_ops(ops);
+    return attr;
+  }
+
+  void add_step(int node, dnnl::primitive primitive, std::unordered_map<int, memory> args,
+                const memory::desc& scratchpad) {
+    if (scratchpad.get_size() > 0) {
+      memory scratch(scratchpad, engine_, DNNL_MEMORY_NONE);
+      plan_.bindings.push_back({scratch, kScratchSlot});
+      plan_.slot_bytes[kScratchSlot] = std::max(plan_.slot_bytes[kScratchSlot], scratchpad.get_size());
+      args[DNNL_ARG_SCRATCHPAD] = scratch;
+    }
+    plan_.steps.push_back({net_.graph.nodes[node].name, std::move(primitive), std::move(args)});
+  }
+
+  void add_input(int i) {
+    if (net_.graph.in_channels == 1) return;  // already NHWC
+    dnnl::reorder::primitive_desc pd(plan_.input, tensor_[i], attributes());
+    add_step(i, dnnl::reorder(pd), {{DNNL_ARG_FROM, plan_.input}, {DNNL_ARG_TO, tensor_[i]}},
+             pd.scratchpad_desc());
+  }
+
+  // A conv over k sources (k = 2 after a fused concat) is k primitives writing
+  // one destination: the first adds the bias, the others accumulate (sum post-op),
+  // the last applies the ReLU.
+  void add_conv(int i) {
+    const Node& n = net_.graph.nodes[i];
+    const auto& sources = net_.sources[i];
+    const memory::dim out = net_.channels[i], k = n.kernel, pad = n.kernel / 2;
+    for (std::size_t part = 0; part < sources.size(); ++part) {
+      const memory& src = tensor_[sources[part]];
+      const memory::desc weights_any({out, net_.channels[sources[part]], k, k}, kActivationType,
+                                     tag::any);
+      const memory::desc bias_desc({out}, dt::f32, tag::x);
+      dnnl::post_ops ops;
+      if (part > 0) ops.append_sum(1.0f);
+      if (part + 1 == sources.size() && n.relu)
+        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      const auto kind = dnnl::prop_kind::forward_inference;
+      const auto alg = dnnl::algorithm::convolution_direct;
+      const memory::dims stride{1, 1}, padding{pad, pad};
+      const auto desc =
+          part == 0 ? dnnl::convolution_forward::desc(kind, alg, src.get_desc(), weights_any,
+                                                      bias_desc, tensor_[i].get_desc(), stride,
+                                                      padding, padding)
+                    : dnnl::convolution_forward::desc(kind, alg, src.get_desc(), weights_any,
+                                                      tensor_[i].get_desc(), stride, padding,
+                                                      padding);
+      dnnl::convolution_forward::primitive_desc pd(desc, attributes(ops), engine_);
+      std::unordered_map<int, memory> args{
+          {DNNL_ARG_SRC, src},
+          {DNNL_ARG_WEIGHTS, weights_.packed(Network::conv_weight_key(n.name, part), pd.weights_desc())},
+          {DNNL_ARG_DST, tensor_[i]}};
+      if (part == 0) args[DNNL_ARG_BIAS] = weights_.packed(Network::bias_key(n.name), pd.bias_desc());
+      add_step(i, dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc());
+    }
+  }
+
+  void add_maxpool(int i) {
+    const memory& src = tensor_[net_.sources[i][0]];
+    const dnnl::pooling_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, src.get_desc(),
+        tensor_[i].get_desc(), {2, 2}, {2, 2}, {0, 0}, {0, 0});
+    dnnl::pooling_forward::primitive_desc pd(desc, attributes(), engine_);
+    add_step(i, dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, tensor_[i]}},
+             pd.scratchpad_desc());
+  }
+
+  // Bilinear: oneDNN's linear resampling maps output x to source (x + 0.5) / 2 - 0.5
+  // clamped at the edges, which is PyTorch's align_corners=False. Nearest: source
+  // round((x + 0.5) / 2 - 0.5) = floor(x / 2), PyTorch's 'nearest'.
+  void add_upsample(int i) {
+    const Node& n = net_.graph.nodes[i];
+    const memory& src = tensor_[net_.sources[i][0]];
+    if (n.upsample == Upsample::transposed) {
+      add_transposed(i, src);
+      return;
+    }
+    const auto alg = n.upsample == Upsample::bilinear ? dnnl::algorithm::resampling_linear
+                                                      : dnnl::algorithm::resampling_nearest;
+    const dnnl::resampling_forward::desc desc(dnnl::prop_kind::forward_inference, alg,
+                                              src.get_desc(), tensor_[i].get_desc());
+    dnnl::resampling_forward::primitive_desc pd(desc, attributes(), engine_);
+    add_step(i, dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, tensor_[i]}},
+             pd.scratchpad_desc());
+  }
+
+  // ConvTranspose2d(k=2, stride=2): every output pixel takes exactly one tap.
+  void add_transposed(int i, const memory& src) {
+    const Node& n = net_.graph.nodes[i];
+    const memory::dim out = net_.channels[i], in = net_.channels[net_.sources[i][0]];
+    dnnl::post_ops ops;
+    if (n.relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    const dnnl::deconvolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src.get_desc(),
+        memory::desc({out, in, 2, 2}, kActivationType, tag::any), memory::desc({out}, dt::f32, tag::x),
+        tensor_[i].get_desc(), {2, 2}, {0, 0}, {0, 0});
+    dnnl::deconvolution_forward::primitive_desc pd(desc, attributes(ops), engine_);
+    add_step(i, dnnl::deconvolution_forward(pd),
+             {{DNNL_ARG_SRC, src},
+              {DNNL_ARG_WEIGHTS, weights_.packed(Network::weight_key(n.name), pd.weights_desc())},
+              {DNNL_ARG_BIAS, weights_.packed(Network::bias_key(n.name), pd.bias_desc())},
+              {DNNL_ARG_DST, tensor_[i]}},
+             pd.scratchpad_desc());
+  }
+
+  // Only a concat that something other than a conv reads is materialised.
+  void add_concat(int i) {
+    if (net_.fused_concat[i]) return;
+    std::vector<memory::desc> descs;
+    std::unordered_map<int, memory> args{{DNNL_ARG_DST, tensor_[i]}};
+    for (std::size_t k = 0; k < net_.sources[i].size(); ++k) {
+      descs.push_back(tensor_[net_.sources[i][k]].get_desc());
+      args[DNNL_ARG_MULTIPLE_SRC + int(k)] = tensor_[net_.sources[i][k]];
+    }
+    dnnl::concat::primitive_desc pd(tensor_[i].get_desc(), 1, descs, engine_, attributes());
+    add_step(i, dnnl::concat(pd), std::move(args), pd.scratchpad_desc());
+  }
+
+  const Network& net_;
+  WeightStore& weights_;
+  dnnl::engine engine_;
+  std::size_t height_, width_;
+  Plan plan_;
+  std::vector<memory> tensor_;  // output of every executed node
+  bool output_in_place_ = false;
+};
+
+}  // namespace
+
+Plan build_plan(const Network& network, WeightStore& weights, const dnnl::engine& engine,
+                std::size_t height, std::size_t width) {
+  return PlanBuilder(network, weights, engine, height, width).build();
+}
+
+}  // namespace sira::onednn

@@ -1,0 +1,45 @@
+// The execution plan for one input shape: oneDNN primitives in graph order with
+// their arguments, and where every activation lives. Activations are NHWC
+// (oneDNN's brgconv kernels take NHWC for every channel count, blocked layouts
+// fall back to reference kernels for an 8-channel stem). Buffers are slots
+// shared by all plans (only one plan runs at a time, slots grow to the largest),
+// assigned by liveness so a 1024x1024 run keeps only the live tensors.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "engine/onednn/network.hpp"
+#include "engine/onednn/weight_store.hpp"
+
+namespace sira::onednn {
+
+struct Step {
+  std::string node;  // for error messages
+  dnnl::primitive primitive;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
+// A memory object whose data lives in slot `slot` (rebound before each run,
+// since a slot is reallocated when a larger plan grows it).
+struct SlotBinding {
+  dnnl::memory memory;
+  int slot = 0;
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  std::vector<SlotBinding> bindings;
+  std::vector<std::size_t> slot_bytes;  // slot 0 is the shared primitive scratchpad
+  dnnl::memory input;                   // the caller's planar input (handle set per run)
+  dnnl::memory output;                  // the caller's planar output (handle set per run)
+};
+
+Plan build_plan(const Network& network, WeightStore& weights, const dnnl::engine& engine,
+                std::size_t height, std::size_t width);
+
+}  // namespace sira::onednn
