@@ -246,7 +246,7 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& in, Inpu
 
 Sinograms read_sinogram(const std::string& location, const ProjectionInput& in, InputReport* report_out) {
   InputReport report;
-  if (report.layout.empty()) report.layout = "plain";
+  report.layout = "plain";
   Stack s = read_stack(location);
   if (in.transpose) {  // detector x angles -> angles x detector, per slice
     Stack t(s.depth, s.width, s.height);
