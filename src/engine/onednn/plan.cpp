@@ -44,8 +44,12 @@ class PlanBuilder {
     }
     if (!output_in_place_) {
       memory& out = tensor_[net_.graph.output];
-      plan_.steps.push_back({"output", dnnl::reorder(out, plan_.output),
-                             {{DNNL_ARG_FROM, out}, {DNNL_ARG_TO, plan_.output}}});
+      try {
+        plan_.steps.push_back({"output", dnnl::reorder(out, plan_.output),
+                               {{DNNL_ARG_FROM, out}, {DNNL_ARG_TO, plan_.output}}});
+      } catch (const dnnl::error& e) {
+        fail("oneDNN backend: output reorder at ", height_, "x", width_, ": ", e.what());
+      }
     }
     return std::move(plan_);
   }
