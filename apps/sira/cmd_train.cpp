@@ -61,9 +61,9 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
   sub.add_flag("--bench", s->bench, "Print the training throughput (generator crops/s) on stdout");
   sub.footer(
       "Examples:\n"
-      "  sira train -d pairs.h5 -o model.safetensors --iters 20000 --log train.csv --plot train.png\n"
-      "  sira train -d pairs.h5 -o model.safetensors --iters 30000 --resume model.safetensors.ckpt\n"
-      "  sira train -d pairs.h5 -o tuned.safetensors --init model.safetensors --iters 2000");
+      "  sira train -d pairs.h5 -o model.sira --iters 20000 --log train.csv --plot train.png\n"
+      "  sira train -d pairs.h5 -o model.sira --iters 30000 --resume model.sira.ckpt\n"
+      "  sira train -d pairs.h5 -o tuned.sira --init model.sira --iters 2000");
   return [s] {
     s->o.weights = parse_weights(s->weights);
     ProgressBar bar("train", std::size_t(s->o.iterations));
