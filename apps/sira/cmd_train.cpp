@@ -34,7 +34,14 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
   };
   auto s = std::make_shared<State>();
   auto& o = s->o;
-  sub.add_option("-d,--data", o.pairs, "Pair file (HDF5 with train_ns, train_gt, test_ns, test_gt)")->required();
+  sub.add_option("-d,--data", o.pairs,
+                 "Pair file (HDF5 with train_ns, train_gt, test_ns, test_gt); repeat to train on several")
+      ->required();
+  sub.add_option("--normalization", o.normalization,
+                 "Intensity normalisation stored in the model: fixed (fitted to the training data, one unit) or "
+                 "per_image (each slice's 0.5/99.5 percentiles, works across data sets in different units)")
+      ->check(CLI::IsMember({"fixed", "per_image"}))
+      ->capture_default_str();
   sub.add_option("-o,--output", o.output, "Model file to write")->required();
   sub.add_option("--slices", o.slices, "Input slices 1 or 3 (default 3, or the --init model's)");
   sub.add_option("--crop", o.crop, "Square crop edge, a multiple of 8")->capture_default_str();
@@ -63,7 +70,8 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
       "Examples:\n"
       "  sira train -d pairs.h5 -o model.sira --iters 20000 --log train.csv --plot train.png\n"
       "  sira train -d pairs.h5 -o model.sira --iters 30000 --resume model.sira.ckpt\n"
-      "  sira train -d pairs.h5 -o tuned.sira --init model.sira --iters 2000");
+      "  sira train -d pairs.h5 -o tuned.sira --init model.sira --iters 2000\n"
+      "  sira train -d foam.h5 -d tooth.h5 --normalization per_image -o mixed.sira --slices 1");
   return [s] {
     s->o.weights = parse_weights(s->weights);
     ProgressBar bar("train", std::size_t(s->o.iterations));

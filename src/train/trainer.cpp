@@ -31,6 +31,8 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 void check_options(const TrainOptions& o) {
   if (o.pairs.empty()) fail("no pair file given (-d PAIRS.h5)");
+  if (o.normalization != "fixed" && o.normalization != "per_image")
+    fail("--normalization must be fixed or per_image, got '", o.normalization, "'");
   if (o.output.empty()) fail("no output model given (-o MODEL)");
   if (o.slices != 0 && o.slices != 1 && o.slices != 3) fail("--slices must be 1 or 3, got ", o.slices);
   if (o.batch < 1) fail("--batch must be at least 1, got ", o.batch);
@@ -60,35 +62,42 @@ struct Validation {
 };
 
 // Whole test slices through the generator in eval mode (reflect-padded to the
-// network's multiple), denormalised and scored against the clean slices in
-// their own units; data range = the clean split's max - min. The restored
-// slices go to `restored` when given.
-Validation validate(Generator& generator, const Stack& noisy_normalised, const Stack& clean, const Normalization& norm,
-                    Stack* restored = nullptr) {
+// network's multiple), each through its own intensity map as the engine does,
+// denormalised and scored against the clean slices in their own units; data
+// range = that file's clean split max - min. Means over every test slice of
+// every file. The restored slices of the first file go to `restored` when given.
+Validation validate(Generator& generator, const std::vector<PairSplit>& tests, Stack* restored = nullptr) {
   torch::NoGradGuard no_grad;
   generator->eval();
-  const auto [lo, hi] = std::minmax_element(clean.data.begin(), clean.data.end());
-  const double range = std::max(double(*hi - *lo), 1e-12);
   const long m = generator->graph().multiple();
-  const long h = long(clean.height), w = long(clean.width);
-  const long ph = (m - h % m) % m, pw = (m - w % m) % m;
-  const bool reflect_fits = ph < h && pw < w;
   Validation v;
-  std::vector<float> out(clean.slice_size());
-  if (restored) *restored = Stack(clean.depth, clean.height, clean.width, DType::f32);
-  for (std::size_t z = 0; z < clean.depth; ++z) {
-    auto x = slice_input(noisy_normalised, z, generator->config().slices);
-    x = reflect_fits ? torch::reflection_pad2d(x, {0, pw, 0, ph}) : torch::replication_pad2d(x, {0, pw, 0, ph});
-    auto y = generator->forward(x).slice(2, 0, h).slice(3, 0, w).contiguous();
-    const float* p = y.data_ptr<float>();
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = float(p[i] / norm.scale + norm.offset);
-    if (restored) std::copy(out.begin(), out.end(), restored->slice(z));
-    v.ssim += sira::ssim(out.data(), clean.slice(z), clean.height, clean.width, range);
-    const double q = sira::psnr(out.data(), clean.slice(z), out.size(), range);
-    v.psnr += std::isfinite(q) ? q : 100.0;  // a perfect slice counts as 100 dB
+  std::size_t count = 0;
+  for (std::size_t f = 0; f < tests.size(); ++f) {
+    const Stack &noisy = tests[f].noisy, &clean = tests[f].clean;
+    const auto [lo, hi] = std::minmax_element(clean.data.begin(), clean.data.end());
+    const double range = std::max(double(*hi - *lo), 1e-12);
+    const long h = long(clean.height), w = long(clean.width);
+    const long ph = (m - h % m) % m, pw = (m - w % m) % m;
+    const bool reflect_fits = ph < h && pw < w;
+    std::vector<float> out(clean.slice_size());
+    const bool keep = restored && f == 0;
+    if (keep) *restored = Stack(clean.depth, clean.height, clean.width, DType::f32);
+    for (std::size_t z = 0; z < clean.depth; ++z) {
+      const IntensityMap map = tests[f].maps[z];
+      auto x = (slice_input(noisy, z, generator->config().slices) - map.offset) * map.scale;
+      x = reflect_fits ? torch::reflection_pad2d(x, {0, pw, 0, ph}) : torch::replication_pad2d(x, {0, pw, 0, ph});
+      auto y = generator->forward(x).slice(2, 0, h).slice(3, 0, w).contiguous();
+      const float* p = y.data_ptr<float>();
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] = float(p[i] / map.scale + map.offset);
+      if (keep) std::copy(out.begin(), out.end(), restored->slice(z));
+      v.ssim += sira::ssim(out.data(), clean.slice(z), clean.height, clean.width, range);
+      const double q = sira::psnr(out.data(), clean.slice(z), out.size(), range);
+      v.psnr += std::isfinite(q) ? q : 100.0;  // a perfect slice counts as 100 dB
+      ++count;
+    }
   }
-  v.ssim /= double(clean.depth);
-  v.psnr /= double(clean.depth);
+  v.ssim /= double(count);
+  v.psnr /= double(count);
   generator->train();
   return v;
 }
@@ -129,9 +138,6 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   auto perceptual = options.perceptual.empty() ? make_ssim_loss() : load_feature_loss(options.perceptual);
 
   PairData data = load_pairs(options.pairs, options.validate_every > 0 || !options.test_output.empty());
-  if (std::size_t(options.crop) > data.train.noisy.height || std::size_t(options.crop) > data.train.noisy.width)
-    fail(options.pairs, ": --crop ", options.crop, " is larger than the training images (", data.train.noisy.height,
-         " x ", data.train.noisy.width, ")");
 
   const std::string signature = architecture_signature(config, options.crop);
   const std::string checkpoint = options.checkpoint.empty() ? options.output + ".ckpt" : options.checkpoint;
@@ -141,16 +147,15 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
                             discriminator_optimizer);
     if (state.iteration > options.iterations)
       fail(options.resume, ": checkpoint is at iteration ", state.iteration, ", beyond --iters ", options.iterations);
-  } else if (!options.init.empty() && start.trained && start.norm.mode == "fixed") {
+  } else if (!options.init.empty() && start.trained) {
     state.norm = start.norm;  // the fine-tuned weights expect their own normalisation
+  } else if (options.normalization == "per_image") {
+    state.norm.mode = "per_image";
   } else {
-    state.norm = fit_normalization(data.train, options.pairs);
+    state.norm = fit_normalization(data.train);
   }
-
-  apply_normalization(data.train.noisy, state.norm);
-  apply_normalization(data.train.clean, state.norm);
-  Stack test_noisy = data.test.noisy;
-  apply_normalization(test_noisy, state.norm);
+  assign_maps(data.train, state.norm);
+  assign_maps(data.test, state.norm);
 
   CropSampler sampler(data.train, config.slices, options.crop, options.seed);
   if (!options.resume.empty()) sampler.restore(state.sampler_state);
@@ -215,7 +220,7 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     if (!data.test.empty() && (last || (options.validate_every && state.iteration % options.validate_every == 0))) {
       Stack restored;
       const bool keep = last && !options.test_output.empty();
-      const auto v = validate(generator, test_noisy, data.test.clean, state.norm, keep ? &restored : nullptr);
+      const auto v = validate(generator, data.test, keep ? &restored : nullptr);
       if (keep) {
         restored.is_2d = false;
         write_stack(options.test_output, restored);
@@ -242,7 +247,9 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   model.tensors = generator->export_weights();
   model.info = start.trained ? start.info : std::map<std::string, std::string>{};
   const IterationRecord& final = state.history.back();
-  model.info["training_data"] = std::filesystem::absolute(options.pairs).string();
+  std::string sources;
+  for (const auto& p : options.pairs) sources += (sources.empty() ? "" : ";") + std::filesystem::absolute(p).string();
+  model.info["training_data"] = sources;
   model.info["iterations"] = std::to_string(options.iterations);
   model.info["seed"] = std::to_string(options.seed);
   model.info["crop"] = std::to_string(options.crop);

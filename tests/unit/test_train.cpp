@@ -75,7 +75,7 @@ std::string write_pairs(const fs::path& file, std::size_t depth = 4, std::size_t
 
 train::TrainOptions tiny_options(const fs::path& dir, const std::string& pairs) {
   train::TrainOptions o;
-  o.pairs = pairs;
+  o.pairs = {pairs};
   o.output = (dir / "model.safetensors").string();
   o.crop = 32;
   o.batch = 2;
@@ -245,12 +245,12 @@ TEST(Train, BadInputIsAClearError) {
   o.iterations = 1;
 
   auto missing = o;
-  missing.pairs = write_pairs(dir / "no_test.h5", 4, 40, 48, false);
+  missing.pairs = {write_pairs(dir / "no_test.h5", 4, 40, 48, false)};
   missing.validate_every = 1;
   EXPECT_NE(error_of(missing).find("no dataset 'test_ns'"), std::string::npos) << error_of(missing);
 
   auto mismatched = o;
-  mismatched.pairs = write_pairs(dir / "mismatch.h5", 4, 40, 48, true, 56);
+  mismatched.pairs = {write_pairs(dir / "mismatch.h5", 4, 40, 48, true, 56)};
   EXPECT_NE(error_of(mismatched).find("train_ns is 4x40x48 but train_gt is 4x40x56"), std::string::npos)
       << error_of(mismatched);
 
@@ -263,7 +263,7 @@ TEST(Train, BadInputIsAClearError) {
   EXPECT_NE(error_of(odd).find("multiple of 8"), std::string::npos) << error_of(odd);
 
   auto no_file = o;
-  no_file.pairs = (dir / "absent.h5").string();
+  no_file.pairs = {(dir / "absent.h5").string()};
   EXPECT_NE(error_of(no_file).find("absent.h5"), std::string::npos) << error_of(no_file);
 
   // A 3-slice checkpoint resumed as a 1-slice run.

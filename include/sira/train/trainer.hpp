@@ -20,7 +20,8 @@ struct LossWeights {
 };
 
 struct TrainOptions {
-  std::string pairs;          // HDF5 pair file
+  std::vector<std::string> pairs;  // HDF5 pair files (crops drawn from all, in proportion to their size)
+  std::string normalization = "fixed";  // fixed (one map fitted to the data) | per_image (each slice's percentiles)
   std::string output;         // model file written at the end
   int slices = 0;             // 1 or 3 input slices; 0 = 3, or the init model's
   int crop = 128;             // square crop edge, a multiple of the generator's multiple (8)
