@@ -9,6 +9,7 @@
 
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
+#include "sira/quant_params.hpp"
 
 namespace sira {
 
@@ -22,8 +23,15 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_ref_backend(const Model& model, const Graph& graph, int threads);
-// Throws sira::Error when sira was built without oneDNN.
-std::unique_ptr<Backend> make_onednn_backend(const Model& model, const Graph& graph, int threads);
+// Throws sira::Error when sira was built without oneDNN, or when this CPU or
+// model cannot run `precision` there (onednn_unsupported says why).
+// int8 needs model.quant with every layer int8.
+std::unique_ptr<Backend> make_onednn_backend(const Model& model, const Graph& graph, int threads,
+                                             LayerPrecision precision = LayerPrecision::fp32);
 bool onednn_available();
+// Empty when the oneDNN backend can run `model` at `precision` on this CPU and
+// match the ref backend, else the reason (bf16 needs AVX-512; int8 with 8-bit
+// weights needs VNNI; mixed-precision int8 models are ref only). `auto` uses it.
+std::string onednn_unsupported(const Model& model, LayerPrecision precision);
 
 }  // namespace sira

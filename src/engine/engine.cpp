@@ -17,11 +17,14 @@
 namespace sira {
 
 #ifndef SIRA_HAVE_ONEDNN
-std::unique_ptr<Backend> make_onednn_backend(const Model&, const Graph&, int) {
+std::unique_ptr<Backend> make_onednn_backend(const Model&, const Graph&, int, LayerPrecision) {
   fail("the oneDNN backend is not available: sira was built without oneDNN "
        "(use --backend ref or auto)");
 }
 bool onednn_available() { return false; }
+std::string onednn_unsupported(const Model&, LayerPrecision) {
+  return "sira was built without oneDNN";
+}
 #endif
 
 namespace {

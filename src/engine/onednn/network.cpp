@@ -26,7 +26,7 @@ const ModelTensor& checked_tensor(const Model& model, const std::string& name,
 
 }  // namespace
 
-Network::Network(const Graph& g) : graph(g) {
+Network::Network(const Graph& g, bool fuse_concat) : graph(g) {
   const std::size_t count = graph.nodes.size();
   if (count == 0 || graph.output < 0 || std::size_t(graph.output) >= count)
     fail("oneDNN backend: the graph has no output node");
@@ -76,7 +76,7 @@ Network::Network(const Graph& g) : graph(g) {
 
   for (std::size_t i = 0; i < count; ++i) {
     const Node& n = graph.nodes[i];
-    if (n.op != OpKind::concat || int(i) == graph.output) continue;
+    if (!fuse_concat || n.op != OpKind::concat || int(i) == graph.output) continue;
     bool only_convs = !readers[i].empty();
     for (int r : readers[i]) only_convs = only_convs && graph.nodes[r].op == OpKind::conv;
     fused_concat[i] = only_convs;
@@ -97,7 +97,50 @@ std::string Network::conv_weight_key(const std::string& name, std::size_t part) 
 std::string Network::bias_key(const std::string& name) { return name + ".bias"; }
 std::string Network::weight_key(const std::string& name) { return name + ".weight"; }
 
-void Network::register_weights(const Model& model, WeightStore& store) const {
+namespace {
+
+// The int8 layer `name` of model.quant, checked against its fp32 shape.
+const QuantLayer& int8_layer(const Model& model, const std::string& name, std::int64_t weights,
+                             std::int64_t out) {
+  const auto found = model.quant->layers.find(name);
+  if (found == model.quant->layers.end())
+    fail("oneDNN backend: int8 model has no quantisation parameters for layer '", name, "'");
+  const QuantLayer& q = found->second;
+  if (q.precision != LayerPrecision::int8)
+    fail("oneDNN backend: layer '", name, "' is ", precision_name(q.precision),
+         " in this int8 model; the oneDNN backend runs only all-int8 models (use --backend ref)");
+  if (std::int64_t(q.weight.size()) != weights || std::int64_t(q.bias.size()) != out ||
+      (q.weight_scale.size() != 1 && std::int64_t(q.weight_scale.size()) != out))
+    fail("oneDNN backend: int8 layer '", name, "' has ", q.weight.size(), " weights, ",
+         q.bias.size(), " biases and ", q.weight_scale.size(), " weight scales; expected ",
+         weights, ", ", out, " and ", out, " (or 1)");
+  return q;
+}
+
+}  // namespace
+
+void Network::register_weights(const Model& model, WeightStore& store,
+                               LayerPrecision precision) const {
+  if (precision == LayerPrecision::int8) {
+    if (!model.quant) fail("oneDNN backend: int8 needs a quantised model (sira quantize)");
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+      const Node& n = graph.nodes[i];
+      if (!n.has_weights()) continue;
+      const std::int64_t out = channels[i];
+      const bool transposed = n.op == OpKind::upsample;
+      const std::int64_t in = transposed ? channels[n.inputs[0]] : graph.input_channels(int(i));
+      const std::int64_t k = transposed ? 2 : n.kernel;
+      const QuantLayer& q = int8_layer(model, n.name, out * in * k * k, out);
+      if (transposed) {
+        store.add(weight_key(n.name), q.weight, {out, in, 2, 2}, memory::format_tag::iohw);
+      } else {
+        if (sources[i].size() != 1) fail("oneDNN backend: int8 conv '", n.name, "' has a fused concat");
+        store.add(conv_weight_key(n.name, 0), q.weight, {out, in, k, k}, memory::format_tag::oihw);
+      }
+      store.add(bias_key(n.name), q.bias, {out}, memory::format_tag::x);
+    }
+    return;
+  }
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& n = graph.nodes[i];
     const std::int64_t out = channels[i];

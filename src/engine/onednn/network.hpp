@@ -4,6 +4,8 @@
 // so a concat is not materialised: a conv reading concat([a, b]) runs as
 //   conv(a, W[:, :Ca]) + bias, then conv(b, W[:, Ca:]) with a sum post-op
 // (and the ReLU after the last part). Same MACs, no concat buffer, no copy.
+// int8 does not fuse: its concat inputs share one scale, so the concat is a
+// byte copy, cheaper than carrying an f32 partial sum between the two parts.
 #pragma once
 
 #include <string>
@@ -11,6 +13,7 @@
 
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
+#include "sira/quant_params.hpp"
 
 namespace sira::onednn {
 
@@ -22,7 +25,9 @@ struct Network {
   std::vector<bool> fused_concat;         // concat nodes read only by convs
   std::vector<std::vector<int>> sources;  // per node: the tensors it reads (fused concats expanded)
 
-  explicit Network(const Graph& g);  // validates the graph; throws sira::Error
+  // Validates the graph (throws sira::Error); fuse_concat: run conv-read
+  // concats as split convolutions (fp32, bf16) or materialise them (int8).
+  explicit Network(const Graph& g, bool fuse_concat = true);
 
   // Weight keys: conv part k of node `name` (k-th source), its bias, a transposed upsample.
   static std::string conv_weight_key(const std::string& name, std::size_t part);
@@ -30,8 +35,9 @@ struct Network {
   static std::string weight_key(const std::string& name);
 
   // Checks every tensor the graph needs against `model` and registers it
-  // (split per conv source) in `store`.
-  void register_weights(const Model& model, WeightStore& store) const;
+  // (split per conv source) in `store`: f32 for fp32/bf16; for int8 the s8
+  // weights and s32 biases of model.quant (every layer must be int8).
+  void register_weights(const Model& model, WeightStore& store, LayerPrecision precision) const;
 };
 
 }  // namespace sira::onednn

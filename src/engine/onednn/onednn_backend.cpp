@@ -6,11 +6,13 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/backend.hpp"
+#include "engine/onednn/cpu_support.hpp"
 #include "engine/onednn/network.hpp"
 #include "engine/onednn/plan.hpp"
 #include "engine/onednn/thread_limit.hpp"
@@ -44,13 +46,19 @@ class AlignedBuffer {
 
 class OnednnBackend final : public Backend {
  public:
-  OnednnBackend(const Model& model, const Graph& graph, int threads)
-      : network_(graph),
+  OnednnBackend(const Model& model, const Graph& graph, int threads, LayerPrecision precision)
+      : network_(graph, precision != LayerPrecision::int8),
         threads_(threads),
+        precision_(precision),
+        quant_(model.quant),
         engine_(make_engine()),
         stream_(engine_),
         weights_(engine_, stream_) {
-    network_.register_weights(model, weights_);
+    const std::string why = unsupported_reason(model, precision);
+    if (!why.empty())
+      fail("oneDNN backend cannot run ", precision_name(precision), ": ", why,
+           " (use --backend ref, or auto)");
+    network_.register_weights(model, weights_, precision);
   }
 
   std::string name() const override { return "onednn"; }
@@ -69,7 +77,10 @@ class OnednnBackend final : public Backend {
     plan.output.set_data_handle(output);
     for (Step& step : plan.steps) {
       try {
-        step.primitive.execute(stream_, step.args);
+        if (step.custom)
+          step.custom();
+        else
+          step.primitive.execute(stream_, step.args);
       } catch (const dnnl::error& e) {
         fail("oneDNN backend: node '", step.node, "' at ", h, "x", w, ": ", e.what());
       }
@@ -89,12 +100,15 @@ class OnednnBackend final : public Backend {
   Plan& plan_for(std::size_t h, std::size_t w) {
     auto found = plans_.find({h, w});
     if (found != plans_.end()) return found->second;
-    Plan plan = build_plan(network_, weights_, engine_, h, w);
+    Plan plan = build_plan(network_, weights_, engine_, precision_,
+                           quant_ ? &*quant_ : nullptr, h, w);
     return plans_.emplace(std::make_pair(h, w), std::move(plan)).first->second;
   }
 
   Network network_;
   int threads_;
+  LayerPrecision precision_;
+  std::optional<QuantParams> quant_;  // int8: activation scales and zero points
   dnnl::engine engine_;
   dnnl::stream stream_;
   WeightStore weights_;
@@ -105,10 +119,15 @@ class OnednnBackend final : public Backend {
 }  // namespace
 }  // namespace onednn
 
-std::unique_ptr<Backend> make_onednn_backend(const Model& model, const Graph& graph, int threads) {
-  return std::make_unique<onednn::OnednnBackend>(model, graph, threads);
+std::unique_ptr<Backend> make_onednn_backend(const Model& model, const Graph& graph, int threads,
+                                             LayerPrecision precision) {
+  return std::make_unique<onednn::OnednnBackend>(model, graph, threads, precision);
 }
 
 bool onednn_available() { return true; }
+
+std::string onednn_unsupported(const Model& model, LayerPrecision precision) {
+  return onednn::unsupported_reason(model, precision);
+}
 
 }  // namespace sira

@@ -1,8 +1,12 @@
 #include "engine/onednn/plan.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <cstdint>
 
 #include "sira/error.hpp"
+#include "sira/quant.hpp"
 
 namespace sira::onednn {
 namespace {
@@ -12,16 +16,20 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 
 constexpr int kScratchSlot = 0;
-// Activations and weights are fp32 today; bf16/int8 change these two and the
-// weight descriptors requested from the WeightStore (which reorders f32 into them).
-constexpr dt kActivationType = dt::f32;
 constexpr tag kActivationLayout = tag::nhwc;
 
 class PlanBuilder {
  public:
   PlanBuilder(const Network& net, WeightStore& weights, const dnnl::engine& engine,
-              std::size_t height, std::size_t width)
-      : net_(net), weights_(weights), engine_(engine), height_(height), width_(width) {}
+              LayerPrecision precision, const QuantParams* quant, std::size_t height,
+              std::size_t width)
+      : net_(net), weights_(weights), engine_(engine), int8_(precision == LayerPrecision::int8),
+        act_(int8_ ? dt::u8 : precision == LayerPrecision::bf16 ? dt::bf16 : dt::f32),
+        quant_(quant), height_(height), width_(width) {
+    if (int8_ && !quant_) fail("oneDNN backend: int8 needs a quantised model");
+    if (int8_ && net_.graph.nodes[net_.graph.output].op != OpKind::conv)
+      fail("oneDNN backend: int8 needs the network output to be a convolution");
+  }
 
   Plan build() {
     const int count = int(net_.graph.nodes.size());
@@ -46,7 +54,7 @@ class PlanBuilder {
       memory& out = tensor_[net_.graph.output];
       try {
         plan_.steps.push_back({"output", dnnl::reorder(out, plan_.output),
-                               {{DNNL_ARG_FROM, out}, {DNNL_ARG_TO, plan_.output}}});
+                               {{DNNL_ARG_FROM, out}, {DNNL_ARG_TO, plan_.output}}, {}});
       } catch (const dnnl::error& e) {
         fail("oneDNN backend: output reorder at ", height_, "x", width_, ": ", e.what());
       }
@@ -59,8 +67,11 @@ class PlanBuilder {
     const int level = net_.graph.nodes[node].level;
     return {1, channels, memory::dim(height_ >> level), memory::dim(width_ >> level)};
   }
+  // Activations in the plan's type; the network output is always f32 (it is
+  // the caller's buffer, or reordered into it).
   memory::desc activation_desc(int node) const {
-    return memory::desc(dims(node, net_.channels[node]), kActivationType, kActivationLayout);
+    const dt type = node == net_.graph.output ? dt::f32 : act_;
+    return memory::desc(dims(node, net_.channels[node]), type, kActivationLayout);
   }
 
   // Gives every executed node a memory object: the caller's buffers where the
@@ -75,19 +86,22 @@ class PlanBuilder {
         for (int s : net_.sources[i]) last_use[s] = i;
 
     const int input_channels = g.in_channels;
-    plan_.input = memory(memory::desc(dims(0, input_channels), kActivationType,
-                                      input_channels == 1 ? kActivationLayout : tag::nchw),
+    // The caller's planar f32 input is used as is when it already is the first
+    // activation (1 channel: NHWC is planar; f32), else reordered (and converted).
+    input_in_place_ = input_channels == 1 && act_ == dt::f32;
+    plan_.input = memory(memory::desc(dims(0, input_channels), dt::f32,
+                                      input_in_place_ ? kActivationLayout : tag::nchw),
                          engine_, DNNL_MEMORY_NONE);
     output_in_place_ = g.nodes[g.output].op == OpKind::conv;
     plan_.output = memory(output_in_place_ ? activation_desc(g.output)
-                                           : memory::desc(dims(g.output, 1), kActivationType, tag::nchw),
+                                           : memory::desc(dims(g.output, 1), dt::f32, tag::nchw),
                           engine_, DNNL_MEMORY_NONE);
 
     std::vector<bool> slot_free(1, false);  // the scratchpad slot is never free
     for (int i = 0; i < count; ++i) {
       const Node& n = g.nodes[i];
       if (net_.fused_concat[i]) continue;
-      if (n.op == OpKind::input && input_channels == 1) {
+      if (n.op == OpKind::input && input_in_place_) {
         tensor_[i] = plan_.input;
       } else if (i == g.output && output_in_place_) {
         tensor_[i] = plan_.output;
@@ -138,11 +152,32 @@ class PlanBuilder {
       plan_.slot_bytes[kScratchSlot] = std::max(plan_.slot_bytes[kScratchSlot], scratchpad.get_size());
       args[DNNL_ARG_SCRATCHPAD] = scratch;
     }
-    plan_.steps.push_back({net_.graph.nodes[node].name, std::move(primitive), std::move(args)});
+    plan_.steps.push_back({net_.graph.nodes[node].name, std::move(primitive), std::move(args), {}});
   }
 
+  // int8: the planar f32 input quantised into NHWC uint8 with quant::quantize
+  // itself, so the first rounding is the specification's bit for bit.
   void add_input(int i) {
-    if (net_.graph.in_channels == 1) return;  // already NHWC
+    if (input_in_place_) return;
+    if (int8_) {
+      const ActivationParams p = params(i);
+      const float inv = quant::inverse_scale(p.scale);
+      const int zp = p.zero_point, channels = net_.graph.in_channels;
+      const std::size_t pixels = height_ * width_;
+      memory from = plan_.input, to = tensor_[i];
+      Step step;
+      step.node = net_.graph.nodes[i].name;
+      step.custom = [=]() mutable {
+        const float* src = static_cast<const float*>(from.get_data_handle());
+        std::uint8_t* dst = static_cast<std::uint8_t*>(to.get_data_handle());
+#pragma omp parallel for schedule(static)
+        for (std::ptrdiff_t px = 0; px < std::ptrdiff_t(pixels); ++px)
+          for (int c = 0; c < channels; ++c)
+            dst[std::size_t(px) * channels + c] = quant::quantize(src[c * pixels + px], inv, zp);
+      };
+      plan_.steps.push_back(std::move(step));
+      return;
+    }
     dnnl::reorder::primitive_desc pd(plan_.input, tensor_[i], attributes());
     add_step(i, dnnl::reorder(pd), {{DNNL_ARG_FROM, plan_.input}, {DNNL_ARG_TO, tensor_[i]}},
              pd.scratchpad_desc());
@@ -152,13 +187,16 @@ class PlanBuilder {
   // one destination: the first adds the bias, the others accumulate (sum post-op),
   // the last applies the ReLU.
   void add_conv(int i) {
+    if (int8_) {
+      add_int8_conv(i);
+      return;
+    }
     const Node& n = net_.graph.nodes[i];
     const auto& sources = net_.sources[i];
     const memory::dim out = net_.channels[i], k = n.kernel, pad = n.kernel / 2;
     for (std::size_t part = 0; part < sources.size(); ++part) {
       const memory& src = tensor_[sources[part]];
-      const memory::desc weights_any({out, net_.channels[sources[part]], k, k}, kActivationType,
-                                     tag::any);
+      const memory::desc weights_any({out, net_.channels[sources[part]], k, k}, act_, tag::any);
       const memory::desc bias_desc({out}, dt::f32, tag::x);
       dnnl::post_ops ops;
       if (part > 0) ops.append_sum(1.0f);
@@ -215,15 +253,87 @@ class PlanBuilder {
 
   // ConvTranspose2d(k=2, stride=2): every output pixel takes exactly one tap.
   void add_transposed(int i, const memory& src) {
+    if (int8_) {
+      add_int8_transposed(i, src);
+      return;
+    }
     const Node& n = net_.graph.nodes[i];
     const memory::dim out = net_.channels[i], in = net_.channels[net_.sources[i][0]];
     dnnl::post_ops ops;
     if (n.relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
     const dnnl::deconvolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src.get_desc(),
-        memory::desc({out, in, 2, 2}, kActivationType, tag::any), memory::desc({out}, dt::f32, tag::x),
+        memory::desc({out, in, 2, 2}, act_, tag::any), memory::desc({out}, dt::f32, tag::x),
         tensor_[i].get_desc(), {2, 2}, {0, 0}, {0, 0});
     dnnl::deconvolution_forward::primitive_desc pd(desc, attributes(ops), engine_);
+    add_step(i, dnnl::deconvolution_forward(pd),
+             {{DNNL_ARG_SRC, src},
+              {DNNL_ARG_WEIGHTS, weights_.packed(Network::weight_key(n.name), pd.weights_desc())},
+              {DNNL_ARG_BIAS, weights_.packed(Network::bias_key(n.name), pd.bias_desc())},
+              {DNNL_ARG_DST, tensor_[i]}},
+             pd.scratchpad_desc());
+  }
+
+  ActivationParams params(int node) const {
+    const std::string& name = net_.graph.nodes[node].name;
+    const auto found = quant_->activations.find(name);
+    if (found == quant_->activations.end())
+      fail("oneDNN backend: int8 model has no scale for activation '", name, "'");
+    return found->second;
+  }
+
+  // Requantisation of int8 layer i reading node `source` (docs/quantization.md):
+  // per-channel output scales M[c] = s_in * s_w[c] / s_out (D[c] = s_in * s_w[c]
+  // for the final f32 output), source and destination zero points, fused ReLU.
+  // oneDNN applies them in the specification's order: f32(acc + bias) * M, ReLU,
+  // + zp_out, round half to even, saturate.
+  dnnl::primitive_attr int8_attributes(int i, int source) const {
+    const Node& n = net_.graph.nodes[i];
+    const QuantLayer& q = quant_->layers.at(n.name);
+    const bool last = i == net_.graph.output;
+    const ActivationParams in = params(source);
+    const ActivationParams out = last ? ActivationParams{} : params(i);
+    std::vector<float> scales(std::size_t(net_.channels[i]));
+    for (std::size_t c = 0; c < scales.size(); ++c)
+      scales[c] = last ? quant::output_multiplier(in.scale, q.scale(c))
+                       : quant::requant_multiplier(in.scale, q.scale(c), out.scale);
+    dnnl::post_ops ops;
+    if (n.relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr attr = attributes(ops);
+    attr.set_output_scales(1 << 1, scales);
+    if (in.zero_point) attr.set_zero_points(DNNL_ARG_SRC, 0, {in.zero_point});
+    if (out.zero_point) attr.set_zero_points(DNNL_ARG_DST, 0, {out.zero_point});
+    return attr;
+  }
+
+  void add_int8_conv(int i) {
+    const Node& n = net_.graph.nodes[i];
+    const int source = net_.sources[i].at(0);
+    const memory& src = tensor_[source];
+    const memory::dim out = net_.channels[i], k = n.kernel, pad = n.kernel / 2;
+    const dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src.get_desc(),
+        memory::desc({out, net_.channels[source], k, k}, dt::s8, tag::any),
+        memory::desc({out}, dt::s32, tag::x), tensor_[i].get_desc(), {1, 1}, {pad, pad},
+        {pad, pad});
+    dnnl::convolution_forward::primitive_desc pd(desc, int8_attributes(i, source), engine_);
+    add_step(i, dnnl::convolution_forward(pd),
+             {{DNNL_ARG_SRC, src},
+              {DNNL_ARG_WEIGHTS, weights_.packed(Network::conv_weight_key(n.name, 0), pd.weights_desc())},
+              {DNNL_ARG_BIAS, weights_.packed(Network::bias_key(n.name), pd.bias_desc())},
+              {DNNL_ARG_DST, tensor_[i]}},
+             pd.scratchpad_desc());
+  }
+
+  void add_int8_transposed(int i, const memory& src) {
+    const Node& n = net_.graph.nodes[i];
+    const int source = net_.sources[i].at(0);
+    const memory::dim out = net_.channels[i], in = net_.channels[source];
+    const dnnl::deconvolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src.get_desc(),
+        memory::desc({out, in, 2, 2}, dt::s8, tag::any), memory::desc({out}, dt::s32, tag::x),
+        tensor_[i].get_desc(), {2, 2}, {0, 0}, {0, 0});
+    dnnl::deconvolution_forward::primitive_desc pd(desc, int8_attributes(i, source), engine_);
     add_step(i, dnnl::deconvolution_forward(pd),
              {{DNNL_ARG_SRC, src},
               {DNNL_ARG_WEIGHTS, weights_.packed(Network::weight_key(n.name), pd.weights_desc())},
@@ -248,17 +358,22 @@ class PlanBuilder {
   const Network& net_;
   WeightStore& weights_;
   dnnl::engine engine_;
+  bool int8_;
+  dt act_;  // activation type: f32, bf16 (also the weights') or u8
+  const QuantParams* quant_;  // int8 only
   std::size_t height_, width_;
   Plan plan_;
   std::vector<memory> tensor_;  // output of every executed node
+  bool input_in_place_ = false;
   bool output_in_place_ = false;
 };
 
 }  // namespace
 
 Plan build_plan(const Network& network, WeightStore& weights, const dnnl::engine& engine,
-                std::size_t height, std::size_t width) {
-  return PlanBuilder(network, weights, engine, height, width).build();
+                LayerPrecision precision, const QuantParams* quant, std::size_t height,
+                std::size_t width) {
+  return PlanBuilder(network, weights, engine, precision, quant, height, width).build();
 }
 
 }  // namespace sira::onednn

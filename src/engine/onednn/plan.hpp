@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +23,7 @@ struct Step {
   std::string node;  // for error messages
   dnnl::primitive primitive;
   std::unordered_map<int, dnnl::memory> args;
+  std::function<void()> custom;  // runs instead of the primitive when set
 };
 
 // A memory object whose data lives in slot `slot` (rebound before each run,
@@ -39,7 +41,12 @@ struct Plan {
   dnnl::memory output;                  // the caller's planar output (handle set per run)
 };
 
+// fp32 / bf16: activations and weights in that type, bias and accumulation f32.
+// int8 (docs/quantization.md): u8 activations with model.quant's per-tensor
+// scales and zero points, s8 weights, s32 bias, requantised by output scales.
+// The network output is f32 in every precision.
 Plan build_plan(const Network& network, WeightStore& weights, const dnnl::engine& engine,
-                std::size_t height, std::size_t width);
+                LayerPrecision precision, const QuantParams* quant, std::size_t height,
+                std::size_t width);
 
 }  // namespace sira::onednn

@@ -1,19 +1,36 @@
 #include "engine/onednn/weight_store.hpp"
 
+#include <cstring>
+
 #include "sira/error.hpp"
 
 namespace sira::onednn {
 
 using dnnl::memory;
+using dt = memory::data_type;
 
-void WeightStore::add(const std::string& key, std::vector<float> data, const memory::dims& dims,
-                      memory::format_tag tag) {
+void WeightStore::add(const std::string& key, const std::vector<float>& data,
+                      const memory::dims& dims, memory::format_tag tag) {
+  add_bytes(key, data.data(), data.size() * sizeof(float), memory::desc(dims, dt::f32, tag));
+}
+void WeightStore::add(const std::string& key, const std::vector<std::int8_t>& data,
+                      const memory::dims& dims, memory::format_tag tag) {
+  add_bytes(key, data.data(), data.size(), memory::desc(dims, dt::s8, tag));
+}
+void WeightStore::add(const std::string& key, const std::vector<std::int32_t>& data,
+                      const memory::dims& dims, memory::format_tag tag) {
+  add_bytes(key, data.data(), data.size() * sizeof(std::int32_t), memory::desc(dims, dt::s32, tag));
+}
+
+void WeightStore::add_bytes(const std::string& key, const void* data, std::size_t bytes,
+                            const memory::desc& user) {
+  if (user.get_size() != bytes)
+    fail("oneDNN backend: tensor '", key, "' has ", bytes, " bytes, its shape needs ",
+         user.get_size());
   Entry entry;
-  entry.user = memory::desc(dims, memory::data_type::f32, tag);
-  if (entry.user.get_size() != data.size() * sizeof(float))
-    fail("oneDNN backend: tensor '", key, "' has ", data.size(), " values, its shape needs ",
-         entry.user.get_size() / sizeof(float));
-  entry.data = std::move(data);
+  entry.user = user;
+  entry.bytes.resize(bytes);
+  if (bytes) std::memcpy(entry.bytes.data(), data, bytes);
   entries_[key] = std::move(entry);
 }
 
@@ -23,7 +40,7 @@ memory WeightStore::packed(const std::string& key, const memory::desc& want) {
   Entry& entry = found->second;
   for (const auto& [desc, mem] : entry.packed)
     if (desc == want) return mem;
-  memory user(entry.user, engine_, entry.data.data());
+  memory user(entry.user, engine_, entry.bytes.data());
   memory target(want, engine_);
   dnnl::reorder(user, target).execute(stream_, user, target);
   stream_.wait();
