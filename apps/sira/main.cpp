@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help/--version exit 0; every usage error exits 2, the shell convention.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   std::string name = "sira";

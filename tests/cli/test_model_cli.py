@@ -22,7 +22,7 @@ def ok(*args):
 def fails(args, message, usage_error=False):
     """Errors exit 1; command-line usage errors exit with CLI11's non-zero code."""
     r = sira(*args)
-    assert (r.returncode != 0) if usage_error else (r.returncode == 1), f"{args}: exit {r.returncode}"
+    assert (r.returncode == 2) if usage_error else (r.returncode == 1), f"{args}: exit {r.returncode}"
     assert message in r.stderr, f"{args}: {r.stderr!r}"
     assert "Traceback" not in r.stderr and "terminate" not in r.stderr
 
