@@ -1,0 +1,158 @@
+// Peak multiply-accumulate rate per core. Each kernel is an inline-asm loop of
+// 12 independent accumulator chains (2 pipes x latency 4-5 needs >= 10 in
+// flight), so it runs at the issue rate, not the latency. Inputs are zero (no
+// denormal slow paths); the results are discarded, which asm cannot optimise
+// away. Only registers 0-15 are used so the clobbers hold on AVX2-only CPUs.
+#include "core/arith_peak.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#include "sira/error.hpp"
+
+namespace sira {
+namespace {
+
+using Kernel = void (*)(std::int64_t iterations);
+
+struct KernelChoice {
+  const char* instruction = "";
+  double macs_per_iteration = 0;
+  Kernel kernel = nullptr;
+  const char* missing = "";  // why there is none, when kernel is null
+};
+
+#if defined(__x86_64__)
+
+#define SIRA_REP12(m) m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) m(8) m(9) m(10) m(11)
+#define SIRA_REP6(m) m(0, 6) m(1, 7) m(2, 8) m(3, 9) m(4, 10) m(5, 11)
+#define SIRA_CLOBBERS                                                                          \
+  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",      \
+      "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc"
+#define SIRA_ZERO_Y(i) "vpxor %%xmm" #i ", %%xmm" #i ", %%xmm" #i "\n\t"  // VEX: zeroes the ymm too
+#define SIRA_LOOP_END "sub $1, %0\n\tjnz 1b\n\tvzeroupper\n\t"
+
+// fp32: 12 x vfmadd231ps = 12 x (8 | 16) MACs.
+#define SIRA_FMA_Y(i) "vfmadd231ps %%ymm15, %%ymm14, %%ymm" #i "\n\t"
+#define SIRA_FMA_Z(i) "vfmadd231ps %%zmm15, %%zmm14, %%zmm" #i "\n\t"
+__attribute__((target("avx2,fma"))) void fma_ymm(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_Y) SIRA_ZERO_Y(14) SIRA_ZERO_Y(15) "1:\n\t" SIRA_REP12(SIRA_FMA_Y)
+                   SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+__attribute__((target("avx512f"))) void fma_zmm(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_Y) SIRA_ZERO_Y(14) SIRA_ZERO_Y(15) "1:\n\t" SIRA_REP12(SIRA_FMA_Z)
+                   SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+
+// int8: vpdpbusd (u8 x s8, 4 products summed into each s32 lane) = 32 | 64 MACs.
+#define SIRA_VNNI_Y(i) "%{vex%} vpdpbusd %%ymm15, %%ymm14, %%ymm" #i "\n\t"
+#define SIRA_VNNI_Z(i) "vpdpbusd %%zmm15, %%zmm14, %%zmm" #i "\n\t"
+__attribute__((target("avx2"))) void vnni_ymm(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_Y) SIRA_ZERO_Y(14) SIRA_ZERO_Y(15) "1:\n\t" SIRA_REP12(SIRA_VNNI_Y)
+                   SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+__attribute__((target("avx512f"))) void vnni_zmm(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_Y) SIRA_ZERO_Y(14) SIRA_ZERO_Y(15) "1:\n\t" SIRA_REP12(SIRA_VNNI_Z)
+                   SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+
+// int8 without VNNI (what oneDNN's AVX2 int8 convolutions do): u8 x s8 pairs
+// summed to s16 (vpmaddubsw), pairs of s16 x 1 summed to s32 (vpmaddwd), then
+// accumulated (vpaddd): 32 MACs per group of three, 6 groups per iteration.
+#define SIRA_MADDUBS(t, a) "vpmaddubsw %%ymm14, %%ymm13, %%ymm" #t "\n\t"
+#define SIRA_MADDWD(t, a) "vpmaddwd %%ymm12, %%ymm" #t ", %%ymm" #t "\n\t"
+#define SIRA_PADDD(t, a) "vpaddd %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
+__attribute__((target("avx2"))) void maddubs_ymm(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_Y) SIRA_ZERO_Y(12) SIRA_ZERO_Y(13) SIRA_ZERO_Y(14) "1:\n\t"
+                   SIRA_REP6(SIRA_MADDUBS) SIRA_REP6(SIRA_MADDWD) SIRA_REP6(SIRA_PADDD) SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+
+// bf16: vdpbf16ps zmm, pairs of bf16 products summed into 16 fp32 lanes = 32 MACs.
+#define SIRA_BF16_Z(i) "vdpbf16ps %%zmm15, %%zmm14, %%zmm" #i "\n\t"
+__attribute__((target("avx512f"))) void bf16_zmm(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_Y) SIRA_ZERO_Y(14) SIRA_ZERO_Y(15) "1:\n\t" SIRA_REP12(SIRA_BF16_Z)
+                   SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+
+KernelChoice choose(const std::string& precision) {
+  __builtin_cpu_init();
+  if (precision == "fp32") {
+    if (__builtin_cpu_supports("avx512f")) return {"vfmadd231ps zmm", 12 * 16, fma_zmm, ""};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      return {"vfmadd231ps ymm", 12 * 8, fma_ymm, ""};
+    return {"", 0, nullptr, "not available (no FMA: this CPU lacks AVX2+FMA)"};
+  }
+  if (precision == "int8") {
+    if (__builtin_cpu_supports("avx512vnni")) return {"vpdpbusd zmm (AVX512_VNNI)", 12 * 64, vnni_zmm, ""};
+    if (__builtin_cpu_supports("avxvnni")) return {"vpdpbusd ymm (AVX_VNNI)", 12 * 32, vnni_ymm, ""};
+    if (__builtin_cpu_supports("avx2"))
+      return {"vpmaddubsw+vpmaddwd+vpaddd ymm (AVX2, no VNNI)", 6 * 32, maddubs_ymm, ""};
+    return {"", 0, nullptr, "not available (no AVX2 or VNNI)"};
+  }
+  if (precision == "bf16") {
+    if (__builtin_cpu_supports("avx512bf16")) return {"vdpbf16ps zmm (AVX512_BF16)", 12 * 32, bf16_zmm, ""};
+    return {"", 0, nullptr, "not available (no AVX512_BF16: no VDPBF16PS on this CPU)"};
+  }
+  fail("arithmetic peak: unknown precision '", precision, "' (expected fp32, bf16 or int8)");
+}
+
+#else  // not x86-64: no kernels yet
+
+KernelChoice choose(const std::string& precision) {
+  if (precision != "fp32" && precision != "bf16" && precision != "int8")
+    fail("arithmetic peak: unknown precision '", precision, "' (expected fp32, bf16 or int8)");
+  return {"", 0, nullptr, "not available (peak kernels exist for x86-64 only)"};
+}
+
+#endif
+
+double seconds_for(Kernel kernel, std::int64_t iterations) {
+  const auto start = std::chrono::steady_clock::now();
+  kernel(iterations);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+const std::vector<std::string>& arith_peak_precisions() {
+  static const std::vector<std::string> names{"fp32", "bf16", "int8"};
+  return names;
+}
+
+ArithPeak measure_arith_peak(const std::string& precision, double seconds) {
+  const KernelChoice k = choose(precision);
+  ArithPeak peak;
+  peak.precision = precision;
+  if (!k.kernel) {
+    peak.instruction = k.missing;
+    return peak;
+  }
+  peak.available = true;
+  peak.instruction = k.instruction;
+  // Short repetitions (~2 ms) for the whole budget, keeping the fastest: on a
+  // shared core a short repetition often runs undisturbed within a time slice.
+  std::int64_t n = 1 << 10;
+  double t = seconds_for(k.kernel, n);
+  while (t < 2e-4) {
+    n *= 4;
+    t = seconds_for(k.kernel, n);
+  }
+  n = std::max<std::int64_t>(1, std::int64_t(double(n) * 2e-3 / t));
+  double best = 0, spent = 0;
+  for (int rep = 0; rep < 10 || spent < seconds; ++rep) {
+    const double s = seconds_for(k.kernel, n);
+    spent += s;
+    best = std::max(best, double(n) * k.macs_per_iteration / s);
+  }
+  peak.macs_per_second = best;
+  return peak;
+}
+
+}  // namespace sira
