@@ -4,11 +4,15 @@
 // reported as ms and GMAC/s, with the oneDNN/ref ratio. The median process CPU
 // time per run is printed too: on a shared machine the 1-thread CPU time is a
 // steadier A/B figure than wall time (other jobs' time slices are not counted).
+// A backend name may carry a precision: onednn-bf16, onednn-int8 (the int8 model
+// is the random one quantised here with plausible fixed ranges: speed does not
+// depend on the values; 7-bit weights where the CPU has no VNNI).
 //
-//   engine_bench [--backends ref,onednn] [--sizes 512,1024] [--threads 1,2]
+//   engine_bench [--backends ref,onednn,onednn-int8] [--sizes 512,1024] [--threads 1,2]
 //                [--runs 5] [--slices 3] [--upsample bilinear]
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -23,6 +27,7 @@
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
+#include "sira/quant.hpp"
 
 namespace {
 
@@ -75,11 +80,52 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// Int8 parameters for a benchmark: every tensor [0, 4] (the input [-0.1, 1.1],
+// asymmetric, as the engine's normalised input), one group scale throughout so
+// shared-scale rules hold, per-channel weights, int32 bias.
+sira::Model bench_quantised(sira::Model m, const sira::Graph& g, int weight_bits) {
+  sira::QuantParams q;
+  q.weight_bits = weight_bits;
+  const sira::ActivationParams input = sira::quant::activation_params(-0.1, 1.1);
+  const sira::ActivationParams act = sira::quant::activation_params(0.0, 4.0);
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
+    if (int(i) != g.output) q.activations[g.nodes[i].name] = i == 0 ? input : act;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const sira::Node& n = g.nodes[i];
+    if (!n.has_weights()) continue;
+    const auto& w = m.tensor(n.name + ".weight").data;
+    const auto& b = m.tensor(n.name + ".bias").data;
+    const bool transposed = n.op == sira::OpKind::upsample;
+    const std::size_t out = std::size_t(n.channels), per = w.size() / out;
+    auto channel = [&](std::size_t k) { return transposed ? (k / 4) % out : k / per; };
+    std::vector<double> max_abs(out, 0.0);
+    for (std::size_t k = 0; k < w.size(); ++k)
+      max_abs[channel(k)] = std::max(max_abs[channel(k)], double(std::abs(w[k])));
+    sira::QuantLayer layer;
+    for (double v : max_abs) layer.weight_scale.push_back(sira::quant::weight_scale(v, q.weight_qmax()));
+    for (std::size_t k = 0; k < w.size(); ++k)
+      layer.weight.push_back(sira::quant::quantize_weight(w[k], layer.scale(channel(k)), q.weight_qmax()));
+    const float s_in = q.activations.at(g.nodes[n.inputs[0]].name).scale;
+    for (std::size_t c = 0; c < out; ++c)
+      layer.bias.push_back(sira::quant::quantize_bias(b[c], s_in, layer.scale(c)));
+    q.layers[n.name] = std::move(layer);
+  }
+  m.quant = std::move(q);
+  return m;
+}
+
 std::unique_ptr<sira::Backend> make(const std::string& name, const sira::Model& m,
                                     const sira::Graph& g, int threads) {
   if (name == "ref") return sira::make_ref_backend(m, g, threads);
   if (name == "onednn") return sira::make_onednn_backend(m, g, threads);
-  sira::fail("engine_bench: unknown backend '", name, "' (expected ref or onednn)");
+  if (name == "onednn-bf16")
+    return sira::make_onednn_backend(m, g, threads, sira::LayerPrecision::bf16);
+  if (name == "onednn-int8") {
+    sira::Model q = bench_quantised(m, g, 8);
+    if (!sira::onednn_unsupported(q, sira::LayerPrecision::int8).empty()) q = bench_quantised(m, g, 7);
+    return sira::make_onednn_backend(q, g, threads, sira::LayerPrecision::int8);
+  }
+  sira::fail("engine_bench: unknown backend '", name, "' (expected ref, onednn, onednn-bf16 or onednn-int8)");
 }
 
 struct Timing {
@@ -117,7 +163,7 @@ int main(int argc, char** argv) {
     const sira::Graph graph = sira::build_graph(cfg);
     std::printf("TomoGAN %d slice(s), %s upsampling, %lld parameters, median of %d runs\n",
                 o.slices, o.upsample.c_str(), static_cast<long long>(graph.parameters()), o.runs);
-    std::printf("%-8s %6s %7s %10s %8s %8s %10s\n", "backend", "size", "threads", "median ms",
+    std::printf("%-12s %6s %7s %10s %8s %8s %10s\n", "backend", "size", "threads", "median ms",
                 "GMAC/s", "cpu ms", "vs ref");
     for (int n : o.sizes) {
       const std::size_t size = std::size_t(n);
@@ -135,7 +181,7 @@ int main(int argc, char** argv) {
           const Timing timing = time_runs(*backend, input, size, o.runs);
           ms[name] = timing.wall_ms;
           const auto ref = ms.find("ref");
-          std::printf("%-8s %6d %7d %10.1f %8.1f %8.1f %10s\n", name.c_str(), n, t, ms[name],
+          std::printf("%-12s %6d %7d %10.1f %8.1f %8.1f %10s\n", name.c_str(), n, t, ms[name],
                       gmac / (ms[name] * 1e-3), timing.cpu_ms,
                       ref != ms.end() && name != "ref"
                           ? sira::cat(ref->second / ms[name], "x").c_str() : "");
