@@ -4,8 +4,10 @@
 // so a concat is not materialised: a conv reading concat([a, b]) runs as
 //   conv(a, W[:, :Ca]) + bias, then conv(b, W[:, Ca:]) with a sum post-op
 // (and the ReLU after the last part). Same MACs, no concat buffer, no copy.
-// int8 does not fuse: its concat inputs share one scale, so the concat is a
-// byte copy, cheaper than carrying an f32 partial sum between the two parts.
+// Only fp32 fuses: a bf16 partial sum stored in the bf16 destination would be
+// rounded once more than docs/quantization.md specifies, and int8 concat inputs
+// share one scale, so their concat is a byte copy, cheaper than carrying an f32
+// partial sum between the two parts.
 #pragma once
 
 #include <string>
@@ -26,7 +28,7 @@ struct Network {
   std::vector<std::vector<int>> sources;  // per node: the tensors it reads (fused concats expanded)
 
   // Validates the graph (throws sira::Error); fuse_concat: run conv-read
-  // concats as split convolutions (fp32, bf16) or materialise them (int8).
+  // concats as split convolutions (fp32) or materialise them (bf16, int8).
   explicit Network(const Graph& g, bool fuse_concat = true);
 
   // Weight keys: conv part k of node `name` (k-th source), its bias, a transposed upsample.

@@ -47,7 +47,9 @@ class AlignedBuffer {
 class OnednnBackend final : public Backend {
  public:
   OnednnBackend(const Model& model, const Graph& graph, int threads, LayerPrecision precision)
-      : network_(graph, precision != LayerPrecision::int8),
+      // Split convolutions would round a bf16 partial sum once more than the
+      // specification does, and an int8 one cannot be carried in u8: only fp32 fuses.
+      : network_(graph, precision == LayerPrecision::fp32),
         threads_(threads),
         precision_(precision),
         quant_(model.quant),
