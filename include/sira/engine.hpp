@@ -17,11 +17,19 @@ namespace sira {
 
 class Backend;
 
+// Called by the fp32/bf16 reference backend after every node with its output
+// (planar channels x height x width floats; the input node too): calibration
+// records activation ranges through it.
+using NodeObserver = std::function<void(int node, const float* data, std::size_t channels,
+                                        std::size_t height, std::size_t width)>;
+
 struct EngineOptions {
   std::string backend = "auto";    // auto | ref | onednn
-  std::string precision = "fp32";  // fp32 (bf16/int8 arrive with quantisation)
+  // fp32 | bf16 | int8 (docs/quantization.md); int8 needs a quantised model.
+  std::string precision = "fp32";
   int threads = 0;                 // 0 = all cores
   std::size_t tile = 0;            // 0 = whole image; else tile edge in pixels (plus halo)
+  NodeObserver observer;           // set: runs the ref backend (fp32/bf16) and reports each node
 };
 
 // Threads an EngineOptions::threads value means (0 = every core).
@@ -37,6 +45,7 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   std::string backend_name() const;
+  std::string precision() const;  // fp32, bf16 or int8
   const Graph& graph() const { return graph_; }
   std::size_t min_size() const;  // smallest height/width accepted
   std::size_t tile_halo() const;  // halo added around each tile (0 when not tiling)

@@ -5,12 +5,16 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "sira/quant_params.hpp"
+
 namespace sira {
 
-inline constexpr int kModelFormatVersion = 1;
+// Newest version this sira reads: 1 = fp32, 2 = quantised (docs/model-format.md).
+inline constexpr int kModelFormatVersion = 2;
 
 enum class Upsample { bilinear, nearest, transposed };
 const char* upsample_name(Upsample u);
@@ -57,13 +61,17 @@ struct ModelTensor {
 };
 
 struct Model {
-  int format_version = kModelFormatVersion;
+  int format_version = 1;  // as read; save_model writes 2 when `quant` is set, else 1
   std::string arch = "tomogan";
   TomoganConfig config;
   Normalization norm;
   bool trained = false;                        // false for `sira init` models
   std::map<std::string, std::string> info;     // free-form provenance (training data, seed, ...)
   std::map<std::string, ModelTensor> tensors;  // state_dict-style names, PyTorch layouts
+  // Set for an int8 model (docs/quantization.md). `tensors` then still holds
+  // fp32 weights and biases for every layer; those of int8 layers are the
+  // dequantised values (q * s_w, b_q * s_in * s_w), derived from `quant` on load.
+  std::optional<QuantParams> quant;
 
   const ModelTensor& tensor(const std::string& name) const;  // throws naming the tensor
 };

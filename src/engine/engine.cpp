@@ -29,14 +29,18 @@ std::string onednn_unsupported(const Model&, LayerPrecision) {
 
 namespace {
 
-std::unique_ptr<Backend> make_backend(const std::string& name, const Model& model,
-                                      const Graph& graph, int threads) {
-  if (name == "ref") return make_ref_backend(model, graph, threads);
-  if (name == "onednn") return make_onednn_backend(model, graph, threads);
-  if (name == "auto")
-    return onednn_available() ? make_onednn_backend(model, graph, threads)
-                              : make_ref_backend(model, graph, threads);
-  fail("unknown backend '", name, "' (expected auto, ref or onednn)");
+std::unique_ptr<Backend> make_backend(const EngineOptions& o, const Model& model, const Graph& graph,
+                                      int threads) {
+  const std::string& name = o.backend;
+  if (name != "auto" && name != "ref" && name != "onednn")
+    fail("unknown backend '", name, "' (expected auto, ref or onednn)");
+  if (o.observer && name == "onednn") fail("node observers need the ref backend");
+  const LayerPrecision precision = parse_precision(o.precision);
+  // auto: oneDNN where it can run this model at this precision, else the ref kernels.
+  const bool onednn = name == "onednn" || (name == "auto" && !o.observer && onednn_available() &&
+                                           onednn_unsupported(model, precision).empty());
+  if (onednn) return make_onednn_backend(model, graph, threads, precision);
+  return make_ref_backend(model, graph, threads, o.precision, o.observer);
 }
 
 // Throws naming the first NaN/Inf of one slice.
@@ -57,16 +61,19 @@ int resolve_threads(int threads) {
 
 Engine::Engine(const Model& model, const EngineOptions& options)
     : model_(model), graph_(build_graph(model.config)), options_(options) {
-  if (options.precision != "fp32")
-    fail("precision '", options.precision, "' is not available (fp32 only)");
+  if (options.precision != "fp32" && options.precision != "bf16" && options.precision != "int8")
+    fail("precision '", options.precision, "' is unknown (expected fp32, bf16 or int8)");
+  if (options.precision == "int8" && !model.quant)
+    fail("precision int8 needs a quantised model (sira quantize makes one); this model is fp32");
   threads_ = resolve_threads(options.threads);
   omp_set_num_threads(threads_);
-  backend_ = make_backend(options.backend, model_, graph_, threads_);
+  backend_ = make_backend(options_, model_, graph_, threads_);
 }
 
 Engine::~Engine() = default;
 
 std::string Engine::backend_name() const { return backend_->name(); }
+std::string Engine::precision() const { return backend_->precision(); }
 
 std::size_t Engine::min_size() const { return std::size_t(graph_.multiple()); }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <set>
 
+#include "model/quant_metadata.hpp"
 #include "sira/error.hpp"
 
 namespace sira {
@@ -89,7 +90,8 @@ void validate_normalization(const Normalization& n) {
 std::map<std::string, std::string> model_metadata(const Model& m) {
   std::map<std::string, std::string> meta;
   meta["format"] = "sira";
-  meta["format_version"] = std::to_string(m.format_version);
+  meta["format_version"] = m.quant ? "2" : "1";
+  if (m.quant) meta["quantization"] = quant_metadata(*m.quant);
   meta["arch"] = m.arch;
   meta["slices"] = std::to_string(m.config.slices);
   meta["levels"] = std::to_string(m.config.levels());
@@ -127,7 +129,7 @@ void read_model_metadata(const std::map<std::string, std::string>& meta, Model& 
   m.format_version = static_cast<int>(version);
 
   for (const auto& [key, value] : meta) {
-    if (kKeys.count(key)) continue;
+    if (kKeys.count(key) || key == "quantization") continue;
     if (key.rfind(kInfoPrefix, 0) == 0 && key.size() > std::string(kInfoPrefix).size()) {
       m.info[key.substr(std::string(kInfoPrefix).size())] = value;
       continue;
@@ -180,6 +182,13 @@ void read_model_metadata(const std::map<std::string, std::string>& meta, Model& 
   if (trained != "true" && trained != "false")
     fail(where, ": metadata 'trained' is '", trained, "', expected true or false");
   m.trained = trained == "true";
+
+  const auto quant = meta.find("quantization");
+  if (m.format_version >= 2 && quant == meta.end())
+    fail(where, ": metadata 'quantization' is missing (format version 2 is a quantised model)");
+  if (m.format_version < 2 && quant != meta.end())
+    fail(where, ": metadata 'quantization' needs format version 2, the file says ", m.format_version);
+  if (quant != meta.end()) m.quant = parse_quant_metadata(quant->second, where);
 }
 
 }  // namespace sira

@@ -321,7 +321,7 @@ TEST_F(ModelFile, RejectsBadMetadata) {
   EXPECT_LOAD_ERROR(p, meta([](json& m) { m = 3; }), "__metadata__ is not an object");
   EXPECT_LOAD_ERROR(p, meta([](json& m) { m["slices"] = 3; }), "metadata 'slices' is not a string");
   EXPECT_LOAD_ERROR(p, meta([](json& m) { m["format"] = "gguf"; }), "expected 'sira'");
-  EXPECT_LOAD_ERROR(p, meta([](json& m) { m["format_version"] = "2"; }), "version 2 is newer than this sira supports (1)");
+  EXPECT_LOAD_ERROR(p, meta([](json& m) { m["format_version"] = "3"; }), "version 3 is newer than this sira supports (2)");
   EXPECT_LOAD_ERROR(p, meta([](json& m) { m["format_version"] = "one"; }), "expected an integer");
   EXPECT_LOAD_ERROR(p, meta([](json& m) { m["format_version"] = "0"; }), "version 0 is invalid");
   for (const char* key : {"arch", "slices", "levels", "widths", "upsample", "normalization", "trained"})
@@ -377,18 +377,18 @@ TEST_F(ModelFile, RejectsBadMetadata) {
   EXPECT_LOAD_ERROR(p, meta([](json& m) { m["trained"] = "maybe"; }), "'trained' is 'maybe'");
 }
 
-// A version-2 file (int8 tensors + scales, say) must be refused for its
-// version, not for its unfamiliar dtype or metadata.
+// A file of a future version (new dtypes and metadata, say) must be refused
+// for its version, not for its unfamiliar dtype or metadata.
 TEST_F(ModelFile, RefusesNewerVersionBeforeAnythingElse) {
   const std::string good_path = path("good.sira");
   sira::save_model(sira::init_model(small_config(), 3), good_path);
   Tensors t = tensors_of(slurp(good_path));
-  t.metadata["format_version"] = "2";
+  t.metadata["format_version"] = "3";
   t.metadata["quantization"] = R"({"scheme":"per_channel_symmetric"})";
   t.blobs["stem.weight"].dtype = "I8";
   t.blobs["stem.weight"].bytes.resize(12);
   t.blobs["stem.weight.scale"] = {"F32", {4}, std::string(16, '\0')};
-  EXPECT_LOAD_ERROR(path("v2.sira"), assemble(t), "version 2 is newer");
+  EXPECT_LOAD_ERROR(path("v2.sira"), assemble(t), "version 3 is newer");
 }
 
 TEST_F(ModelFile, SaveRefusesInconsistentModels) {
@@ -407,7 +407,7 @@ TEST_F(ModelFile, SaveRefusesInconsistentModels) {
   bad.norm.scale = 0;
   EXPECT_THROW(sira::save_model(bad, p), sira::Error);
   bad = m;
-  bad.format_version = 2;
+  bad.format_version = 3;
   EXPECT_THROW(sira::save_model(bad, p), sira::Error);
   EXPECT_FALSE(fs::exists(p));
   EXPECT_FALSE(fs::exists(p + ".tmp"));

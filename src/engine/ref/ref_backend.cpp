@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "engine/backend.hpp"
+#include "engine/ref/buffer_plan.hpp"
 #include "engine/ref/kernels.hpp"
 #include "sira/error.hpp"
+#include "sira/quant.hpp"
 
 namespace sira {
 namespace {
@@ -41,8 +43,11 @@ struct Plan {
 
 class RefBackend final : public Backend {
  public:
-  RefBackend(const Model& model, const Graph& graph, int threads)
-      : graph_(graph), threads_(threads > 0 ? threads : omp_get_max_threads()) {
+  RefBackend(const Model& model, const Graph& graph, int threads, bool bf16, NodeObserver observer)
+      : graph_(graph),
+        threads_(threads > 0 ? threads : omp_get_max_threads()),
+        bf16_(bf16),
+        observer_(std::move(observer)) {
     if (graph.nodes.empty() || graph.output < 0 || graph.output >= int(graph.nodes.size()))
       fail("reference backend: the graph has no output node");
     channels_.resize(graph.nodes.size());
@@ -56,6 +61,7 @@ class RefBackend final : public Backend {
   }
 
   std::string name() const override { return "ref"; }
+  std::string precision() const override { return bf16_ ? "bf16" : "fp32"; }
 
   void run(const float* input, std::size_t h, std::size_t w, float* output) override {
     const std::size_t m = std::size_t(graph_.multiple());
@@ -72,11 +78,32 @@ class RefBackend final : public Backend {
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i)
       if (plan.slot[i] >= 0) buffers[i] = slots_[plan.slot[i]].data();
     buffers[graph_.output] = output;
-    for (std::size_t i = 0; i < graph_.nodes.size(); ++i)
+    if (bf16_) {  // the stem reads the input rounded to bf16 (docs/quantization.md)
+      const std::size_t n = plan.shapes[0].size();
+      bf16_input_.resize(n);
+      for (std::size_t k = 0; k < n; ++k) bf16_input_[k] = quant::round_bf16(input[k]);
+      input = bf16_input_.data();
+    }
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
       execute(i, input, plan, buffers);
+      const Node& n = graph_.nodes[i];
+      // bf16 activations: what a conv or bilinear upsample writes is stored as
+      // bf16; pool, nearest and concat move stored values unchanged.
+      if (bf16_ && int(i) != graph_.output &&
+          (n.op == OpKind::conv || (n.op == OpKind::upsample && n.upsample != Upsample::nearest)))
+        round_to_bf16(buffers[i], plan.shapes[i].size());
+      if (observer_)
+        observer_(int(i), n.op == OpKind::input ? input : buffers[i], plan.shapes[i].channels,
+                  plan.shapes[i].height, plan.shapes[i].width);
+    }
   }
 
  private:
+  void round_to_bf16(float* data, std::size_t n) const {
+#pragma omp parallel for num_threads(threads_) schedule(static) if (ref::worth_threads(n))
+    for (std::size_t k = 0; k < n; ++k) data[k] = quant::round_bf16(data[k]);
+  }
+
   int infer_channels(std::size_t i) const {
     const Node& n = graph_.nodes[i];
     for (int j : n.inputs)
@@ -104,6 +131,11 @@ class RefBackend final : public Backend {
     fail("reference backend: node '", n.name, "' has an unknown operation");
   }
 
+  static std::vector<float> rounded_bf16(std::vector<float> values) {
+    for (float& v : values) v = quant::round_bf16(v);
+    return values;
+  }
+
   const ModelTensor& weight(const Model& model, const std::string& name,
                             std::vector<std::int64_t> shape) const {
     const ModelTensor& t = model.tensor(name);
@@ -129,7 +161,7 @@ class RefBackend final : public Backend {
       cw.storage.resize(ref::packed_conv_size(cout, cin, k));
       cw.packed = {std::size_t(cin), std::size_t(cout), std::size_t(k), cw.storage.data(),
                    cw.bias.data()};
-      ref::pack_conv_weights(w.data.data(), cw.packed);
+      ref::pack_conv_weights(bf16_ ? rounded_bf16(w.data).data() : w.data.data(), cw.packed);
     } else if (n.op == OpKind::upsample && n.upsample == Upsample::transposed) {
       const std::int64_t cout = n.channels, cin = channels_[n.inputs[0]];
       if (n.kernel != 2)
@@ -137,6 +169,7 @@ class RefBackend final : public Backend {
              ", expected 2");
       TransposedWeights& tw = transposed_[i];
       tw.weights = weight(model, n.name + ".weight", {cin, cout, 2, 2}).data;
+      if (bf16_) tw.weights = rounded_bf16(tw.weights);
       tw.bias = weight(model, n.name + ".bias", {cout}).data;
     }
   }
@@ -147,46 +180,19 @@ class RefBackend final : public Backend {
     Plan plan;
     const std::size_t count = graph_.nodes.size();
     plan.shapes.resize(count);
-    plan.slot.assign(count, -1);
-    std::vector<std::size_t> last_use(count, 0);
-    for (std::size_t i = 0; i < count; ++i) {
-      const Node& n = graph_.nodes[i];
-      plan.shapes[i] = {std::size_t(channels_[i]), h >> n.level, w >> n.level};
-      for (int j : n.inputs) last_use[j] = i;
-    }
-    // Greedy slot reuse: a node takes the smallest free slot (growing it if
-    // needed) and frees its inputs' slots once it is their last reader.
-    std::vector<std::size_t>& slot_size = plan.slot_size;
-    std::vector<bool> slot_free;
+    std::vector<std::size_t> need(count);
     std::size_t scratch = 0;
     for (std::size_t i = 0; i < count; ++i) {
       const Node& n = graph_.nodes[i];
-      if (n.op != OpKind::input && int(i) != graph_.output) {
-        const std::size_t need = plan.shapes[i].size();
-        int best = -1;  // smallest free slot that fits, else the largest free one
-        for (std::size_t s = 0; s < slot_size.size(); ++s) {
-          if (!slot_free[s]) continue;
-          if (best < 0) { best = int(s); continue; }
-          const bool fits = slot_size[s] >= need, best_fits = slot_size[best] >= need;
-          if (fits ? (!best_fits || slot_size[s] < slot_size[best])
-                   : (!best_fits && slot_size[s] > slot_size[best]))
-            best = int(s);
-        }
-        if (best < 0) {
-          best = int(slot_size.size());
-          slot_size.push_back(0);
-          slot_free.push_back(false);
-        }
-        slot_size[best] = std::max(slot_size[best], need);
-        slot_free[best] = false;
-        plan.slot[i] = best;
-      }
+      plan.shapes[i] = {std::size_t(channels_[i]), h >> n.level, w >> n.level};
+      need[i] = plan.shapes[i].size();
       if (n.op == OpKind::conv)
         scratch = std::max(scratch, ref::conv2d_scratch_per_thread(convs_.at(i).packed,
                                                                    plan.shapes[i].width));
-      for (int j : n.inputs)
-        if (last_use[j] == i && plan.slot[j] >= 0) slot_free[plan.slot[j]] = true;
     }
+    ref::BufferPlan buffers = ref::plan_buffers(graph_, need);
+    plan.slot = std::move(buffers.slot);
+    plan.slot_size = std::move(buffers.slot_size);
     plan.conv_scratch = scratch * std::size_t(threads_);
     return plans_.emplace(std::make_pair(h, w), std::move(plan)).first->second;
   }
@@ -232,6 +238,9 @@ class RefBackend final : public Backend {
 
   Graph graph_;
   int threads_;
+  bool bf16_;              // emulate bf16 (docs/quantization.md): rounded weights and activations
+  NodeObserver observer_;  // sees every node's output (calibration)
+  std::vector<float> bf16_input_;
   std::vector<int> channels_;
   std::map<std::size_t, ConvWeights> convs_;
   std::map<std::size_t, TransposedWeights> transposed_;
@@ -243,8 +252,15 @@ class RefBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_ref_backend(const Model& model, const Graph& graph, int threads) {
-  return std::make_unique<RefBackend>(model, graph, threads);
+std::unique_ptr<Backend> make_ref_backend(const Model& model, const Graph& graph, int threads,
+                                          const std::string& precision, const NodeObserver& observer) {
+  if (precision == "int8") {
+    if (observer) fail("reference backend: node observers run at fp32 or bf16 only");
+    return make_ref_int8_backend(model, graph, threads);
+  }
+  if (precision != "fp32" && precision != "bf16")
+    fail("reference backend: precision '", precision, "' is unknown (expected fp32, bf16 or int8)");
+  return std::make_unique<RefBackend>(model, graph, threads, precision == "bf16", observer);
 }
 
 }  // namespace sira
