@@ -343,6 +343,29 @@ TEST(OnednnInt8, PublishedWidthsMatchTheSpecification) {
   expect_matches_spec(c, 6, {{8, 8}});
 }
 
+// The ref backend implements the same specification independently (its own
+// kernels): the two must agree too, on a model of published widths.
+TEST(OnednnInt8, MatchesTheRefBackend) {
+  if (!onednn_available()) GTEST_SKIP() << "built without oneDNN";
+  for (Upsample up : {Upsample::bilinear, Upsample::transposed}) {
+    TomoganConfig cfg;
+    cfg.upsample = up;
+    const Model model = quantised(cfg, 12, native_vnni() ? 8 : 7, true);
+    const Graph graph = build_graph(cfg);
+    auto ref = make_ref_backend(model, graph, 2, "int8");
+    auto dnn = make_onednn_backend(model, graph, 2, LayerPrecision::int8);
+    const auto input = random_input(3, 40, 24, 8);
+    std::vector<float> want(40 * 24), got(40 * 24);
+    ref->run(input.data(), 40, 24, want.data());
+    dnn->run(input.data(), 40, 24, got.data());
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) off += got[i] != want[i];
+    if (off) std::printf("  vs ref: %zu of %zu pixels differ\n", off, want.size());
+    EXPECT_LE(off, want.size() / 200) << upsample_name(up) << ": " << off << " of " << want.size()
+                                      << " pixels differ";
+  }
+}
+
 TEST(OnednnInt8, PerTensorWeightScalesMatchTheSpecification) {
   expect_matches_spec(small_config(3, Upsample::bilinear), 44, {{12, 16}}, false);
 }
