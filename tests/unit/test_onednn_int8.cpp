@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/backend.hpp"
+#include "sira/engine.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
@@ -376,6 +377,32 @@ TEST(OnednnInt8, OneLevelNetworkAtTheMinimumSize) {
   c.encoder = {13};
   c.decoder = {10};
   expect_matches_spec(c, 9, {{2, 2}, {6, 10}});
+}
+
+// Through the engine: `auto` takes oneDNN for a model it runs exactly and the
+// ref backend otherwise; padding (an odd size) and tiling change nothing, bit
+// for bit (docs/quantization.md: with fixed scales every operation is local).
+TEST(OnednnInt8, EngineAutoPaddingAndTilingAreExact) {
+  if (!onednn_available()) GTEST_SKIP() << "built without oneDNN";
+  const TomoganConfig cfg = small_config(3, Upsample::bilinear);
+  const Model model = quantised(cfg, 17, native_vnni() ? 8 : 7, true);
+  Engine whole(model, {.backend = "auto", .precision = "int8", .threads = 2, .tile = 0});
+  Engine tiled(model, {.backend = "onednn", .precision = "int8", .threads = 2, .tile = 16});
+  Engine ref(model, {.backend = "ref", .precision = "int8", .threads = 2, .tile = 0});
+  EXPECT_EQ(whole.backend_name(), "onednn");
+  EXPECT_EQ(whole.precision(), "int8");
+  const std::size_t h = 45, w = 58;
+  const auto input = random_input(3, h, w, 9);
+  std::vector<float> a(h * w), b(h * w), c(h * w);
+  whole.run_normalised(input.data(), h, w, a.data());
+  tiled.run_normalised(input.data(), h, w, b.data());
+  ref.run_normalised(input.data(), h, w, c.data());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, c);
+  if (!native_vnni()) {
+    Engine eight(quantised(cfg, 17, 8, true), {.backend = "auto", .precision = "int8", .threads = 1});
+    EXPECT_EQ(eight.backend_name(), "ref") << "8-bit weights without VNNI must not run on oneDNN";
+  }
 }
 
 TEST(OnednnInt8, RepeatedAndAlternatingShapesGiveIdenticalResults) {
