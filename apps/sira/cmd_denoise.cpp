@@ -58,8 +58,10 @@ Runner setup_denoise(CLI::App& sub) {
                  "receptive radius, so the result equals the untiled one while memory stays "
                  "bounded by the tile size")
       ->capture_default_str();
-  sub.add_option("--precision", opts->engine.precision, "Arithmetic precision")
-      ->check(CLI::IsMember({"fp32"}))
+  sub.add_option("--precision", opts->engine.precision,
+                 "Arithmetic precision: fp32; bf16 (any model; emulated by the ref backend where "
+                 "the CPU lacks it); int8 (a model from sira quantize). See docs/quantization.md")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
   sub.add_option("--preview", opts->preview,
                  "Also write an 8-bit PNG of the middle output slice (0.5-99.5 percentile stretch)");
@@ -72,6 +74,7 @@ Runner setup_denoise(CLI::App& sub) {
       "  sira denoise -m tomogan.sira -i noisy.tif -o restored.tif\n"
       "  sira denoise -m tomogan.sira -i recon.h5:/exchange/data -o restored.h5:/data --tile 512\n"
       "  sira denoise -m tomogan.sira -i slice.png -o slice_denoised.png --dtype uint16\n"
+      "  sira denoise -m tomogan-int8.sira -i noisy.tif -o restored.tif --precision int8\n"
       "  sira denoise -m tomogan.sira -i stack.npy -o out.npy --backend ref --threads 2 "
       "--preview out.png\n"
       "A 3-slice model sees each slice with its neighbours (the first and last slices repeat\n"
@@ -108,7 +111,7 @@ Runner setup_denoise(CLI::App& sub) {
     write_stack(opts->output, output);
     if (!opts->preview.empty()) write_preview_png(opts->preview, output, output.depth / 2);
     status(cat("sira denoise: ", input.depth, " slice(s) of ", input.height, "x", input.width,
-               " on backend ", engine.backend_name(), " (", engine.threads(), " threads",
+               " on backend ", engine.backend_name(), " ", engine.precision(), " (", engine.threads(), " threads",
                opts->engine.tile ? cat(", tile ", opts->engine.tile, " + halo ", engine.tile_halo())
                                  : std::string(),
                ") in ", seconds, " s (", seconds * 1000.0 / double(input.depth),

@@ -151,9 +151,10 @@ const Command eval_command{
       sub.add_option("-r,--reference", o->reference, "Reference (ground truth) with the same shape")
           ->required()
           ->type_name("REFERENCE");
-      sub.add_option("--baseline", o->baseline,
-                     "Optional third stack of the same shape (e.g. the fp32 output): also report "
-                     "SSIM/PSNR of RESULT against it, with the same data range")
+      sub.add_option("--baseline,--fp32", o->baseline,
+                     "Optional third stack of the same shape (e.g. the fp32 output when RESULT is "
+                     "the int8 or bf16 one): also report SSIM/PSNR of RESULT against it, with the "
+                     "same data range")
           ->type_name("BASELINE");
       sub.add_option("--data-range", o->data_range,
                      "Data range R of SSIM and PSNR (default: max - min over the whole reference stack)")
@@ -168,7 +169,7 @@ const Command eval_command{
           "Examples:\n"
           "  sira eval -i denoised.tif -r clean.tif\n"
           "  sira eval -i recon.h5:/exchange/denoised -r recon.h5:/exchange/clean --data-range 1 --json\n"
-          "  sira eval -i out_int8.npy -r clean.npy --baseline out_fp32.npy");
+          "  sira eval -i out_int8.npy -r clean.npy --fp32 out_fp32.npy");
       return [o] { return run_eval(*o); };
     }};
 

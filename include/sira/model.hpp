@@ -87,6 +87,9 @@ std::vector<TensorSpec> expected_tensors(const TomoganConfig& cfg);
 // Reads and fully validates a model file; every problem is reported as
 // "<path>: <problem>".
 Model load_model(const std::string& path);
+// Sets the fp32 weight and bias of every int8 layer of `model.quant` to their
+// dequantised values (q * s_w[c], b_q * s_in * s_w[c]); load_model does it.
+void dequantize_int8_layers(Model& model);
 // Writes atomically (temporary name, then rename).
 void save_model(const Model& model, const std::string& path);
 // A randomly initialised model (PyTorch's default Conv2d initialisation:

@@ -122,20 +122,6 @@ void read_int8_layer(const SafetensorsFile& file, const std::map<std::string, co
   l.weight_scale = values_of<float>(file, s);
   l.bias = values_of<std::int32_t>(file, b);
   check_int8_layer(l, name, shape, transposed, model.quant->weight_qmax(), where);
-
-  const float s_in = model.quant->activations.at(quant_input_node(graph, node).name).scale;
-  ModelTensor wf{shape, std::vector<float>(l.weight.size())};
-  const std::size_t out = std::size_t(out_shape[0]);
-  const std::size_t inner = std::size_t(shape[2] * shape[3]);  // taps of one (in, out) pair
-  for (std::size_t i = 0; i < l.weight.size(); ++i) {
-    const std::size_t c = transposed ? (i / inner) % out : i / (l.weight.size() / out);
-    wf.data[i] = float(l.weight[i]) * l.scale(c);
-  }
-  ModelTensor bf{out_shape, std::vector<float>(out)};
-  for (std::size_t c = 0; c < out; ++c)
-    bf.data[c] = float(double(l.bias[c]) * double(s_in) * double(l.scale(c)));
-  model.tensors[name + ".weight"] = std::move(wf);
-  model.tensors[name + ".bias"] = std::move(bf);
 }
 
 }  // namespace
@@ -179,8 +165,39 @@ Model load_model(const std::string& path) {
     if (spec.name.ends_with(".weight") && int8.count(layer))
       read_int8_layer(file, int8_entries, *int8.at(layer), graph, spec.shape, model, path);
   }
+  dequantize_int8_layers(model);
   check_tensors(model, path);
   return model;
+}
+
+void dequantize_int8_layers(Model& model) {
+  if (!model.quant) return;
+  const Graph graph = build_graph(model.config);
+  std::map<std::string, std::vector<std::int64_t>> shapes;
+  for (const auto& spec : expected_tensors(model.config)) shapes[spec.name] = spec.shape;
+  for (const Node& node : graph.nodes) {
+    if (!node.has_weights()) continue;
+    const QuantLayer& l = model.quant->layers.at(node.name);
+    if (l.precision != LayerPrecision::int8) continue;
+    const bool transposed = is_transposed_layer(node);
+    const std::vector<std::int64_t>& shape = shapes.at(node.name + ".weight");
+    const std::size_t out = std::size_t(shape.at(transposed ? 1 : 0));
+    const std::size_t inner = std::size_t(shape[2] * shape[3]);  // taps of one (in, out) pair
+    if (l.weight.size() != out * std::size_t(shape[transposed ? 0 : 1]) * inner || l.bias.size() != out ||
+        (l.weight_scale.size() != out && l.weight_scale.size() != 1))
+      fail("layer '", node.name, "': int8 tensors do not fit its weight shape ", shape_text(shape));
+    const float s_in = model.quant->activations.at(quant_input_node(graph, node).name).scale;
+    ModelTensor wf{shape, std::vector<float>(l.weight.size())};
+    for (std::size_t i = 0; i < l.weight.size(); ++i) {
+      const std::size_t c = transposed ? (i / inner) % out : i / (l.weight.size() / out);
+      wf.data[i] = float(l.weight[i]) * l.scale(c);
+    }
+    ModelTensor bf{{std::int64_t(out)}, std::vector<float>(out)};
+    for (std::size_t c = 0; c < out; ++c)
+      bf.data[c] = float(double(l.bias[c]) * double(s_in) * double(l.scale(c)));
+    model.tensors[node.name + ".weight"] = std::move(wf);
+    model.tensors[node.name + ".bias"] = std::move(bf);
+  }
 }
 
 void save_model(const Model& model, const std::string& path) {

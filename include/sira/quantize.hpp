@@ -1,0 +1,57 @@
+// Post-training quantisation of a model (docs/quantization.md): calibration
+// (the fp32 network on sample images, activation ranges observed per group of
+// tensors sharing a scale) and int8 weights/biases.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sira/model.hpp"
+#include "sira/quant_params.hpp"
+#include "sira/stack.hpp"
+
+namespace sira {
+
+struct QuantizeOptions {
+  std::string method = "percentile";  // minmax | percentile | mse | entropy
+  double percentile = 99.99;          // method percentile: kept fraction of each tail, in %
+  bool per_channel = true;            // weights: one scale per output channel (else per tensor)
+  int weight_bits = 8;                // 8 or 7
+  std::size_t max_images = 0;         // calibration slices used (0 = all)
+  int threads = 0;
+};
+
+// A calibration stack and the name it was read from (for messages).
+struct CalibrationImages {
+  std::string name;
+  Stack images;
+};
+
+// Activation parameters for every quantised node of `model`'s graph from the
+// fp32 network's activations on `calibration` (slices processed like sira
+// denoise inputs). Refuses an empty set, NaN/Inf samples and a constant set.
+std::map<std::string, ActivationParams> calibrate(const Model& model,
+                                                  const std::vector<CalibrationImages>& calibration,
+                                                  const QuantizeOptions& options);
+
+// `model` (fp32) with int8 weights, weight scales and int32 biases for every
+// weighted layer, given activation parameters; the fp32 tensors of the result
+// are the dequantised ones.
+Model quantize_weights(const Model& model, const std::map<std::string, ActivationParams>& activations,
+                       const QuantizeOptions& options);
+
+// calibrate + quantize_weights.
+Model quantize_model(const Model& model, const std::vector<CalibrationImages>& calibration,
+                     const QuantizeOptions& options);
+
+// The clip range [lo, hi] a method picks from a histogram of `counts` over
+// [lo, hi] (equal bins). Exposed for tests.
+struct Range {
+  double lo = 0, hi = 0;
+};
+Range choose_range(const std::string& method, const std::vector<double>& counts, Range full,
+                   double percentile);
+
+}  // namespace sira
