@@ -4,7 +4,7 @@
 // reported as ms and GMAC/s, with the oneDNN/ref ratio. The median process CPU
 // time per run is printed too: on a shared machine the 1-thread CPU time is a
 // steadier A/B figure than wall time (other jobs' time slices are not counted).
-// A backend name may carry a precision: onednn-bf16, onednn-int8 (the int8 model
+// A backend name may carry a precision: ref-bf16, ref-int8, onednn-bf16, onednn-int8 (the int8 model
 // is the random one quantised here with plausible fixed ranges: speed does not
 // depend on the values; 7-bit weights where the CPU has no VNNI).
 //
@@ -120,12 +120,15 @@ std::unique_ptr<sira::Backend> make(const std::string& name, const sira::Model& 
   if (name == "onednn") return sira::make_onednn_backend(m, g, threads);
   if (name == "onednn-bf16")
     return sira::make_onednn_backend(m, g, threads, sira::LayerPrecision::bf16);
-  if (name == "onednn-int8") {
+  if (name == "onednn-int8" || name == "ref-int8") {
     sira::Model q = bench_quantised(m, g, 8);
     if (!sira::onednn_unsupported(q, sira::LayerPrecision::int8).empty()) q = bench_quantised(m, g, 7);
+    if (name == "ref-int8") return sira::make_ref_backend(q, g, threads, "int8");
     return sira::make_onednn_backend(q, g, threads, sira::LayerPrecision::int8);
   }
-  sira::fail("engine_bench: unknown backend '", name, "' (expected ref, onednn, onednn-bf16 or onednn-int8)");
+  if (name == "ref-bf16") return sira::make_ref_backend(m, g, threads, "bf16");
+  sira::fail("engine_bench: unknown backend '", name,
+             "' (expected ref, ref-bf16, ref-int8, onednn, onednn-bf16 or onednn-int8)");
 }
 
 struct Timing {
