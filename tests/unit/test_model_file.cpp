@@ -16,6 +16,7 @@
 
 #include "sira/error.hpp"
 #include "sira/model.hpp"
+#include "sira/quantize.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -440,4 +441,105 @@ TEST_F(ModelFile, SurvivesRandomCorruption) {
     }
   }
   EXPECT_GT(errors, 150);
+}
+
+// ---- version 2: quantised models (docs/model-format.md, docs/quantization.md) ----
+
+namespace {
+
+sira::Model quantised_small_model() {
+  const sira::Model m = sira::init_model(small_config(), 3);
+  sira::Stack calib(3, 16, 16);
+  for (std::size_t i = 0; i < calib.size(); ++i) calib.data[i] = float(std::sin(0.37 * double(i)) + 0.01 * double(i % 7));
+  sira::QuantizeOptions o;
+  o.threads = 1;
+  return sira::quantize_model(m, {{"calib", calib}}, o);
+}
+
+}  // namespace
+
+TEST_F(ModelFile, QuantisedModelRoundTrips) {
+  const sira::Model q = quantised_small_model();
+  const std::string p = path("q.sira");
+  sira::save_model(q, p);
+  const Tensors t = tensors_of(slurp(p));
+  EXPECT_EQ(t.metadata["format_version"], "2");
+  EXPECT_EQ(t.blobs.at("enc.0.conv1.weight").dtype, "I8");
+  EXPECT_EQ(t.blobs.at("enc.0.conv1.bias").dtype, "I32");
+  EXPECT_EQ(t.blobs.at("enc.0.conv1.weight_scale").shape, json::array({8}));
+  const sira::Model r = sira::load_model(p);
+  EXPECT_EQ(r.format_version, 2);
+  ASSERT_TRUE(r.quant.has_value());
+  EXPECT_EQ(r.quant->activations, q.quant->activations);
+  EXPECT_EQ(r.quant->weight_bits, 8);
+  for (const auto& [name, layer] : q.quant->layers) {
+    EXPECT_EQ(r.quant->layers.at(name).weight, layer.weight) << name;
+    EXPECT_EQ(r.quant->layers.at(name).weight_scale, layer.weight_scale) << name;
+    EXPECT_EQ(r.quant->layers.at(name).bias, layer.bias) << name;
+  }
+  for (const auto& [name, tensor] : q.tensors) EXPECT_EQ(r.tensor(name).data, tensor.data) << name;
+  // The dequantised fp32 weight is code x channel scale.
+  const auto& l = r.quant->layers.at("stem");
+  EXPECT_EQ(r.tensor("stem.weight").data[5], float(l.weight[5]) * l.weight_scale[5 / 3]);
+  // An fp32 model is still written as version 1.
+  sira::save_model(sira::init_model(small_config(), 3), path("f.sira"));
+  EXPECT_EQ(tensors_of(slurp(path("f.sira"))).metadata["format_version"], "1");
+}
+
+TEST_F(ModelFile, RefusesBadQuantisedFiles) {
+  const std::string good_path = path("q.sira");
+  sira::save_model(quantised_small_model(), good_path);
+  const Tensors good = tensors_of(slurp(good_path));
+  const std::string p = path("bad.sira");
+  const auto edited = [&](const std::function<void(Tensors&)>& edit) {
+    Tensors t = good;
+    edit(t);
+    return assemble(t);
+  };
+  const auto quant_edit = [&](const std::function<void(json&)>& edit) {
+    return edited([&](Tensors& t) {
+      json q = json::parse(t.metadata["quantization"].get<std::string>());
+      edit(q);
+      t.metadata["quantization"] = q.dump();
+    });
+  };
+  spit(p, edited([](Tensors&) {}));
+  EXPECT_NO_THROW(sira::load_model(p));
+
+  EXPECT_LOAD_ERROR(p, edited([](Tensors& t) { t.metadata.erase("quantization"); }), "'quantization' is missing");
+  EXPECT_LOAD_ERROR(p, edited([](Tensors& t) { t.metadata["format_version"] = "1"; }), "needs format version 2");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"].erase("enc.0.pool"); }),
+                    "activation 'enc.0.pool' has no quantisation parameters");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["dec.0.concat"][0] = 0.5; }),
+                    "must share one scale");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["dec.0.up"][1] = 7; }), "must share one scale");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["stem"][0] = 0.0; }), "has scale 0");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["stem"][0] = -1.0; }), "has scale -1");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["stem"][0] = 1e300; }), "has scale");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["input"][1] = 300; }), "zero point");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["input"] = {0.1}; }), "expected [scale, zero_point]");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["ghost"] = {0.1, 0}; }), "'ghost'");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["activations"]["head.conv2"] = {0.1, 0}; }), "'head.conv2'");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["precision"].erase("stem"); }), "layer 'stem' has no precision");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["precision"]["stem"] = "int4"; }), "precision 'int4' is unknown");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["weight_bits"] = 6; }), "'weight_bits' 8 or 7");
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["colour"] = 1; }), "unknown field 'colour'");
+  EXPECT_LOAD_ERROR(p, edited([](Tensors& t) { t.blobs.erase("stem.weight_scale"); }),
+                    "tensor 'stem.weight_scale' is missing");
+  EXPECT_LOAD_ERROR(p, edited([](Tensors& t) { t.blobs["stem.weight_scale"].shape = {2, 2}; }),
+                    "'stem.weight_scale' has shape [2,2]");
+  EXPECT_LOAD_ERROR(p, edited([](Tensors& t) {
+                      const float minus = -1.0f;
+                      std::memcpy(t.blobs["stem.weight_scale"].bytes.data(), &minus, 4);
+                    }),
+                    "'stem.weight_scale' holds -1");
+  EXPECT_LOAD_ERROR(p, edited([](Tensors& t) { t.blobs["stem.weight"].bytes[0] = char(-128); }),
+                    "outside [-127, 127]");
+  EXPECT_LOAD_ERROR(p, edited([](Tensors& t) { t.blobs["stem.bias"].dtype = "F32"; }),
+                    "'stem.bias' has dtype F32, expected I32");
+  // A layer marked fp32 must store F32 tensors (and no weight scale).
+  EXPECT_LOAD_ERROR(p, quant_edit([](json& q) { q["precision"]["stem"] = "fp32"; }),
+                    "'stem.bias' has dtype I32, expected F32");
+  EXPECT_LOAD_ERROR(p, edited([](Tensors& t) { t.blobs["enc.0.conv1.bias_scale"] = {"F32", {1}, std::string(4, 0)}; }),
+                    "unexpected tensor 'enc.0.conv1.bias_scale'");
 }
