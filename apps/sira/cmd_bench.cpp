@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -17,10 +18,12 @@
 
 #include "command.hpp"
 #include "core/arith_peak.hpp"
+#include "engine/backend.hpp"
 #include "sira/engine.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
+#include "sira/quant.hpp"
 
 namespace sira::cli {
 namespace {
@@ -86,16 +89,66 @@ struct Network {
   std::string description;
 };
 
+// Int8 parameters for a random model (speed does not depend on their values):
+// input range [-0.1, 1.1], every other tensor [0, 4] (one scale, so the shared-
+// scale rules hold), per-channel weight scales, int32 bias. 7-bit weights when
+// oneDNN cannot run 8-bit ones on this CPU (no VNNI: vpmaddubsw saturates).
+Model quantised_for_bench(const Model& fp32, int weight_bits) {
+  Model m = fp32;
+  const Graph g = build_graph(m.config);
+  QuantParams q;
+  q.weight_bits = weight_bits;
+  q.method = "fixed ranges (sira bench)";
+  const ActivationParams input = quant::activation_params(-0.1, 1.1), act = quant::activation_params(0.0, 4.0);
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
+    if (int(i) != g.output) q.activations[g.nodes[i].name] = i == 0 ? input : act;
+  for (const Node& n : g.nodes) {
+    if (!n.has_weights()) continue;
+    const auto& w = m.tensor(n.name + ".weight").data;
+    const auto& b = m.tensor(n.name + ".bias").data;
+    const bool transposed = n.op == OpKind::upsample;  // weight [in, out, 2, 2]
+    const std::size_t out = std::size_t(n.channels), per = w.size() / out;
+    auto channel = [&](std::size_t k) { return transposed ? (k / 4) % out : k / per; };
+    std::vector<double> max_abs(out, 0.0);
+    for (std::size_t k = 0; k < w.size(); ++k)
+      max_abs[channel(k)] = std::max(max_abs[channel(k)], double(std::abs(w[k])));
+    QuantLayer layer;
+    for (double v : max_abs) layer.weight_scale.push_back(quant::weight_scale(v, q.weight_qmax()));
+    for (std::size_t k = 0; k < w.size(); ++k)
+      layer.weight.push_back(quant::quantize_weight(w[k], layer.scale(channel(k)), q.weight_qmax()));
+    const float s_in = q.activations.at(g.nodes[n.inputs[0]].name).scale;
+    for (std::size_t c = 0; c < out; ++c) layer.bias.push_back(quant::quantize_bias(b[c], s_in, layer.scale(c)));
+    q.layers[n.name] = std::move(layer);
+  }
+  m.quant = std::move(q);
+  return m;
+}
+
+// An fp32 model timed at int8 is quantised here with fixed ranges: the speed
+// is the same as with calibrated ranges (sira quantize makes a usable model).
+Network for_precision(Model m, std::string what, const std::string& precision) {
+  if (precision != "int8" || m.quant) return {std::move(m), std::move(what)};
+  Model q = quantised_for_bench(m, 8);
+  if (onednn_available() && !onednn_unsupported(q, LayerPrecision::int8).empty()) {
+    q = quantised_for_bench(m, 7);
+    return {std::move(q), what + ", quantised here with fixed ranges, 7-bit weights"};
+  }
+  return {std::move(q), what + ", quantised here with fixed ranges"};
+}
+
 Network make_network(const BenchOptions& o) {
   if (!o.model.empty()) {
     Model m = load_model(o.model);
-    return {m, cat(o.model, " (", m.config.slices, " slice(s), ", m.trained ? "trained" : "untrained", ")")};
+    std::string what = cat(o.model, " (", m.config.slices, " slice(s), ", m.trained ? "trained" : "untrained",
+                           m.quant ? ", int8" : "", ")");
+    return for_precision(std::move(m), what, o.engine.precision);
   }
   TomoganConfig cfg;
   cfg.slices = o.slices;
   cfg.validate();
-  return {init_model(cfg, o.seed),
-          cat("TomoGAN ", o.slices, " slice(s), published widths, random weights (seed ", o.seed, ")")};
+  return for_precision(init_model(cfg, o.seed),
+                       cat("TomoGAN ", o.slices, " slice(s), published widths, random weights (seed ", o.seed, ")"),
+                       o.engine.precision);
 }
 
 int run_peak(const BenchOptions& o, const Graph& graph, const std::string& what, std::size_t h,
@@ -259,7 +312,9 @@ Runner setup_bench(CLI::App& sub) {
       "  sira bench --peak --size 1024 --threads 2\n"
       "Times cover the network, padding and tiling on a random normalised input (no file\n"
       "I/O). GMAC/s counts the model's MACs for the image (not the tiles' halos). The\n"
-      "fraction of peak divides by threads x the one-core peak of the same precision.");
+      "fraction of peak divides by threads x the one-core peak of the same precision.\n"
+      "--precision int8 on an fp32 model quantises it with fixed ranges (7-bit weights where\n"
+      "oneDNN needs them): the speed of a calibrated model, not its output.");
   return [opts] { return run_bench(*opts); };
 }
 
