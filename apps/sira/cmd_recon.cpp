@@ -27,7 +27,8 @@ struct ReconCliOptions {
   int iterations = 100;
   std::size_t size = 0;
   int threads = 0;
-  bool nonnegative = false, no_mask = false, transpose = false, subtract_first_angle = false;
+  bool nonnegative = false, no_mask = false, transpose = false, subtract_first_angle = false, raw_counts = false;
+  double scale = 1.0;
 };
 
 // "A:B" (B excluded) or "A" -> part A's row syntax ("A-(B-1)").
@@ -137,6 +138,11 @@ Runner setup_recon(CLI::App& sub) {
       ->capture_default_str()->check(CLI::IsMember({"auto", "deg", "rad"}));
   sub.add_flag("--subtract-first-angle", o->subtract_first_angle, "Angles carry a constant motor offset");
   sub.add_flag("--transpose", o->transpose, "Plain sinogram stored as detector x angles");
+  sub.add_flag("--raw-counts", o->raw_counts,
+               "Plain sinogram of raw counts without flat field: normalise each projection by its\n"
+               "open-beam estimate (brightest 10 %), then -log");
+  sub.add_option("--scale", o->scale, "Multiply plain line integrals by this (unit conversion)")
+      ->capture_default_str();
   sub.add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str()
       ->check(CLI::Range(0, 1024));
   sub.add_option("--preview", o->preview, "Also write an 8-bit PNG of the middle reconstructed slice");
@@ -147,6 +153,8 @@ Runner setup_recon(CLI::App& sub) {
       "  sira recon -i tooth_aps.h5 -o tooth.tif --center auto --preview tooth.png\n"
       "  sira recon -i scan.h5 -o rec.h5:/recon --rows 100:110 --filter shepp-logan --threads 2\n"
       "  sira recon -i sino.npy --angles 0:180 -o rec.npy --center 255.5\n"
+      "  sira recon -i dendrite_sinogram.h5 --scale 0.001 -o dend.tif --center auto\n"
+      "  sira recon -i neutron_sinogram_360.tif --raw-counts --angles 0:360 -o neutron.tif --center auto\n"
       "  sira recon -i dendrite_sinogram.h5 -o dend.tif --algorithm sirt --iterations 100 --nonnegative");
   return [o] {
     if (o->threads > 0) omp_set_num_threads(o->threads);
@@ -157,6 +165,8 @@ Runner setup_recon(CLI::App& sub) {
     in.angles_dataset = o->theta;
     in.transpose = o->transpose;
     in.subtract_first_angle = o->subtract_first_angle;
+    in.raw_counts = o->raw_counts;
+    in.scale = o->scale;
     tomo::InputReport report;
     tomo::Sinograms sino = tomo::load_projections(o->input, in, &report);
     for (const auto& note : report.notes) status("sira recon: note: " + note);
