@@ -20,7 +20,10 @@ namespace sira::tomo {
 namespace {
 
 constexpr double kPi = std::numbers::pi;
-constexpr double kBlurSigma = 2.0;  // pixels, of the trial reconstructions
+// Blur of the trial reconstructions, as a share of the detector width (2 pixels on the
+// 1260-pixel dendrite scan, none on small clean detectors where it would wash out the
+// one-pixel differences the search is after).
+constexpr double kBlurPerColumn = 2.0 / 1000.0;
 
 // Distance of angle a from b + pi, modulo 2 pi.
 double opposite_error(double a, double b) {
@@ -358,16 +361,17 @@ std::vector<CenterScore> score_centers(const Sinograms& sinograms, const std::ve
   if (candidates.empty()) fail("score_centers: no candidate centres");
   for (double c : candidates) check_center(c, sinograms.data.width, "score_centers");
   const Stack& d = sinograms.data;
-  // The filtered projections do not depend on the centre: filter once (Hann: noise
-  // matters more than resolution here), then back-project only a lattice of pixels per
+  // The filtered projections do not depend on the centre: filter once (Shepp-Logan;
+  // the blur below handles noise), then back-project only a lattice of pixels per
   // candidate. A wrong centre blurs every point into an arc of the same radius wherever
   // it is, so a sparse sample of the slice tells as much as all of it.
   Sinograms filtered{Stack(d.depth, d.height, d.width), sinograms.theta, -1.0};
-  detail::filter_projections(d.data.data(), d.depth * d.height, d.width, Filter::hann, 1.0f,
+  detail::filter_projections(d.data.data(), d.depth * d.height, d.width, Filter::shepp_logan, 1.0f,
                              filtered.data.data.data(), d.width, 0);
-  // Real scans are noisy and noise alone spreads the histogram; a 2-pixel blur keeps
-  // the arcs of a wrong centre (several pixels long) and removes most of the noise.
-  blur_rows(filtered.data, kBlurSigma);
+  // Real scans are noisy and noise alone spreads the histogram; a blur of a few pixels
+  // keeps the arcs of a wrong centre (as long as the error) and removes most of the noise.
+  const double sigma = std::min(2.0, kBlurPerColumn * static_cast<double>(d.width));
+  if (sigma >= 0.5) blur_rows(filtered.data, sigma);
   const std::size_t per_slice = max_pixels ? std::max<std::size_t>(4, max_pixels / d.depth) : d.width * d.width;
   const auto pixels = sample_pixels(d.width, per_slice);
   if (pixels.empty()) fail("score_centers: a detector of ", d.width, " columns is too narrow");

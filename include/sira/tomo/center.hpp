@@ -26,8 +26,9 @@ struct CenterScore {
 // of the sinograms (TomoPy's find_center criterion: a wrong centre smears edges into
 // arcs and spreads the histogram). Only about max_pixels pixels (2 x 2 blocks on a lattice
 // over the reconstruction circle, all slices together; 0 = every pixel) are
-// reconstructed, with a Hann filter and a 2-pixel Gaussian blur (noise alone spreads the
-// histogram of a real scan; the arcs of a wrong centre are longer than the blur); the
+// reconstructed, with a Shepp-Logan filter and a Gaussian blur of width/500 pixels, at
+// most 2 (noise alone spreads the histogram of a real scan; the arcs of a wrong centre
+// are longer than the blur; small detectors get none); the
 // entropy is that of the 2 x 2 block means. One score per candidate.
 std::vector<CenterScore> score_centers(const Sinograms& sinograms,
                                        const std::vector<double>& candidates, std::size_t max_pixels = 0);
@@ -43,7 +44,7 @@ struct CenterOptions {
 // The rotation centre. Works on a cleaned copy of up to max_rows slices (values clipped
 // to their 0.5..99.5 % quantiles, column stripes removed). Coarse estimate from
 // opposite projections (or, with no opposite pairs, the detector middle and a wide
-// search); then entropy scores (score_centers, Hann filter, 2-pixel Gaussian blur,
+// search); then entropy scores (score_centers: blurred Shepp-Logan FBP of sampled pixels,
 // every k-th projection up to max_angles) on whole pixels within search_radius, fitted
 // by a least-squares parabola; a second fit on the `step` grid within 2 pixels of that
 // vertex gives the result. Throws on empty or non-finite input.
