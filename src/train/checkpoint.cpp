@@ -57,6 +57,9 @@ void save_checkpoint(const std::string& path, const std::string& signature, cons
   archive.write("iteration", c10::IValue(state.iteration));
   archive.write("norm_offset", c10::IValue(state.norm.offset));
   archive.write("norm_scale", c10::IValue(state.norm.scale));
+  archive.write("norm_mode", c10::IValue(state.norm.mode));
+  archive.write("norm_low_percentile", c10::IValue(state.norm.low_percentile));
+  archive.write("norm_high_percentile", c10::IValue(state.norm.high_percentile));
   archive.write("sampler", c10::IValue(state.sampler_state));
   archive.write("history", history_tensor(state.history));
   auto sub = [&](const char* key, auto& object) {
@@ -102,6 +105,16 @@ TrainingState load_checkpoint(const std::string& path, const std::string& signat
     state.norm.offset = v.toDouble();
     archive.read("norm_scale", v);
     state.norm.scale = v.toDouble();
+    // Checkpoints of sira <= 0.1.0 did not store the mode: it is left empty
+    // and the run's --normalization applies.
+    state.norm.mode.clear();
+    if (archive.try_read("norm_mode", v)) {
+      state.norm.mode = v.toStringRef();
+      archive.read("norm_low_percentile", v);
+      state.norm.low_percentile = v.toDouble();
+      archive.read("norm_high_percentile", v);
+      state.norm.high_percentile = v.toDouble();
+    }
     archive.read("sampler", v);
     state.sampler_state = v.toStringRef();
     torch::Tensor history;
@@ -119,7 +132,6 @@ TrainingState load_checkpoint(const std::string& path, const std::string& signat
   } catch (const c10::Error& e) {
     fail(path, ": unreadable checkpoint: ", e.what_without_backtrace());
   }
-  state.norm.mode = "fixed";
   return state;
 }
 

@@ -147,6 +147,9 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
                             discriminator_optimizer);
     if (state.iteration > options.iterations)
       fail(options.resume, ": checkpoint is at iteration ", state.iteration, ", beyond --iters ", options.iterations);
+    if (state.norm.mode.empty()) state.norm.mode = options.normalization;  // an older checkpoint
+    if (state.norm.mode != "fixed" && state.norm.mode != "per_image")
+      fail(options.resume, ": checkpoint has an unknown normalisation mode '", state.norm.mode, "'");
   } else if (!options.init.empty() && start.trained) {
     state.norm = start.norm;  // the fine-tuned weights expect their own normalisation
   } else if (options.normalization == "per_image") {

@@ -178,12 +178,15 @@ TEST(Train, ShortRunLowersThePixelLossAndExportsATrainedModel) {
   EXPECT_EQ(m.info.at("seed"), "7");
 }
 
-TEST(Train, ResumeReproducesTheUninterruptedRunBitForBit) {
-  const ScratchDir scratch("resume");
+// The resumed run must follow the checkpoint (weights, optimisers, sampler and
+// normalisation), whatever the resuming command says about normalisation.
+void check_resume_reproduces(const std::string& mode) {
+  const ScratchDir scratch("resume_" + mode);
   const auto& dir = scratch.path;
   const auto pairs = write_pairs(dir / "pairs.h5");
   auto whole = tiny_options(dir, pairs);
   whole.iterations = 6;
+  whole.normalization = mode;
   // threads = 1: fast under a loaded machine (2 threads also reproduce bit for bit).
   whole.output = (dir / "whole.safetensors").string();
   const auto a = train::train(whole);
@@ -195,6 +198,7 @@ TEST(Train, ResumeReproducesTheUninterruptedRunBitForBit) {
   auto second = whole;
   second.output = (dir / "resumed.safetensors").string();
   second.resume = first.output + ".ckpt";
+  second.normalization = mode == "fixed" ? "per_image" : "fixed";
   const auto b = train::train(second);
 
   EXPECT_EQ(b.start_iteration, 3);
@@ -208,7 +212,12 @@ TEST(Train, ResumeReproducesTheUninterruptedRunBitForBit) {
   for (const auto& [name, t] : ma.tensors) EXPECT_EQ(t.data, mb.tensor(name).data) << name;
   EXPECT_EQ(ma.norm.offset, mb.norm.offset);
   EXPECT_EQ(ma.norm.scale, mb.norm.scale);
+  EXPECT_EQ(mb.norm.mode, mode);
 }
+
+TEST(Train, ResumeReproducesTheUninterruptedRunBitForBit) { check_resume_reproduces("fixed"); }
+
+TEST(Train, ResumeWithPerImageNormalisationReproducesTheRun) { check_resume_reproduces("per_image"); }
 
 TEST(Train, InitFineTunesAndKeepsTheModelsNormalisation) {
   const ScratchDir scratch("init");
