@@ -15,7 +15,7 @@
 namespace sira {
 
 struct QuantizeOptions {
-  std::string method = "percentile";  // minmax | percentile | mse | entropy
+  std::string method = "minmax";  // minmax | percentile | mse | entropy (minmax measured best, docs/quantization.md)
   double percentile = 99.99;          // method percentile: kept fraction of each tail, in %
   bool per_channel = true;            // weights: one scale per output channel (else per tensor)
   int weight_bits = 8;                // 8 or 7

@@ -50,9 +50,12 @@ double quantisation_mse(const std::vector<double>& counts, Range full, Range cli
 }
 
 // KL divergence (TensorRT-style calibration) between the histogram clipped to
-// `clip` (outliers folded into the end bins) and its quantised version: the
-// bins inside the clip merged into 255 code intervals, each interval's mass
-// spread evenly over its non-empty bins.
+// `clip` with the outliers folded into its end bins (P), and the quantised
+// version of the clipped histogram WITHOUT the outliers (Q: the bins inside the
+// clip merged into 255 code intervals, each interval's mass spread evenly over
+// its non-empty bins). Leaving the outliers out of Q is what makes clipping
+// cost something; a clip spanning fewer bins than codes is not a candidate
+// (its Q would equal P).
 double quantisation_kl(const std::vector<double>& counts, Range full, Range clip) {
   const std::size_t bins = counts.size();
   const double width = (full.hi - full.lo) / double(bins);
@@ -60,26 +63,30 @@ double quantisation_kl(const std::vector<double>& counts, Range full, Range clip
     return std::size_t(std::clamp(std::floor((v - full.lo) / width), 0.0, double(bins - 1)));
   };
   const std::size_t b0 = bin_of(clip.lo), b1 = bin_of(clip.hi - 0.5 * width);
-  std::vector<double> p(counts.begin() + std::ptrdiff_t(b0), counts.begin() + std::ptrdiff_t(b1) + 1);
+  const std::size_t m = b1 - b0 + 1, levels = 255;
+  if (m < levels) return std::numeric_limits<double>::infinity();
+  const std::vector<double> inside(counts.begin() + std::ptrdiff_t(b0), counts.begin() + std::ptrdiff_t(b1) + 1);
+  std::vector<double> p = inside;
   for (std::size_t i = 0; i < b0; ++i) p.front() += counts[i];
   for (std::size_t i = b1 + 1; i < bins; ++i) p.back() += counts[i];
-  const std::size_t m = p.size();
-  const std::size_t levels = std::min<std::size_t>(255, m);
   std::vector<double> q(m, 0.0);
   for (std::size_t l = 0; l < levels; ++l) {
     const std::size_t a = l * m / levels, b = (l + 1) * m / levels;
     double mass = 0, nonzero = 0;
     for (std::size_t i = a; i < b; ++i) {
-      mass += p[i];
+      mass += inside[i];
       nonzero += p[i] > 0;
     }
     for (std::size_t i = a; i < b; ++i)
       if (p[i] > 0) q[i] = mass / nonzero;
   }
-  const double np = total(p);
+  const double np = total(p), nq = total(q);
   double kl = 0;
-  for (std::size_t i = 0; i < m; ++i)
-    if (p[i] > 0) kl += p[i] / np * std::log(p[i] / q[i]);
+  for (std::size_t i = 0; i < m; ++i) {
+    if (p[i] <= 0) continue;
+    if (q[i] <= 0) return std::numeric_limits<double>::infinity();  // mass Q cannot represent
+    kl += p[i] / np * std::log((p[i] / np) / (q[i] / nq));
+  }
   return kl;
 }
 
