@@ -7,6 +7,7 @@
 #include "sira/error.hpp"
 #include "sira/io.hpp"
 #include "sira/model.hpp"
+#include "sira/quant_recovery.hpp"
 #include "sira/quantize.hpp"
 
 namespace sira::cli {
@@ -16,6 +17,9 @@ struct QuantizeCliOptions {
   std::string model, output;
   std::vector<std::string> calibration;
   bool per_tensor = false;
+  bool equalize = false, bias_correction = false;  // accuracy recovery (src/quant/)
+  double target_psnr = 0;                           // 0 = all layers int8
+  std::string keep_precision = "fp32";
   QuantizeOptions q;
 };
 
@@ -44,6 +48,18 @@ Runner setup_quantize(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--max-images", o->q.max_images, "Use at most N calibration slices (0 = all)")
       ->capture_default_str();
+  sub.add_flag("--equalize", o->equalize,
+               "Cross-layer equalisation of the fp32 weights before calibration (conv pairs through a ReLU)");
+  sub.add_flag("--bias-correction", o->bias_correction,
+               "Correct each int8 layer's bias by its mean output error (weights and input rounding) "
+               "measured on the calibration set");
+  sub.add_option("--target-psnr", o->target_psnr,
+                 "Mixed precision: keep the fewest most sensitive layers in --keep-precision so that the "
+                 "int8 output is at least DB dB from the fp32 output on the calibration set")
+      ->check(CLI::Range(1.0, 150.0));
+  sub.add_option("--keep-precision", o->keep_precision, "Precision of the layers --target-psnr keeps")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   sub.add_option("--threads", o->q.threads, "Threads (0 = every core)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
@@ -57,15 +73,26 @@ Runner setup_quantize(CLI::App& sub) {
       "  sira quantize -m tomogan.sira -c calib.h5:/exchange/data -o tomogan-int8.sira\n"
       "  sira quantize -m tomogan.sira -c a.tif -c b.tif -o naive.sira --method minmax --per-tensor\n"
       "  sira quantize -m tomogan.sira -c val.npy -o q.sira --method mse --max-images 16\n"
+      "  sira quantize -m tomogan.sira -c calib.h5:/train_ns -o q.sira --equalize --bias-correction --target-psnr 45\n"
       "See docs/quantization.md.");
   return [o] {
     o->q.per_channel = !o->per_tensor;
-    const Model model = load_model(o->model);
+    Model model = load_model(o->model);
     if (model.quant) fail(o->model, ": the model is already quantised; quantise its fp32 original");
+    if (o->equalize) model = equalize_cross_layer(model);
     std::vector<CalibrationImages> calibration;
     for (const std::string& spec : o->calibration) calibration.push_back({spec, read_stack(spec)});
     const auto start = std::chrono::steady_clock::now();
-    const Model q = quantize_model(model, calibration, o->q);
+    Model q = quantize_model(model, calibration, o->q);
+    if (o->bias_correction) q = correct_bias(model, q, calibration, o->q);
+    if (o->target_psnr > 0) {
+      MixedPrecisionReport r;
+      q = mixed_precision(model, q, calibration, o->q, o->target_psnr, parse_precision(o->keep_precision), &r);
+      std::string kept;
+      for (const auto& k : r.kept) kept += (kept.empty() ? "" : ", ") + k;
+      status(cat("sira quantize: all int8 ", r.all_int8_psnr, " dB vs fp32; kept in ", o->keep_precision, ": ",
+                 kept.empty() ? "none" : kept, " -> ", r.final_psnr, " dB"));
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     save_model(q, o->output);
     std::size_t slices = 0;
