@@ -60,6 +60,9 @@ def main():
                          "backend that 8-bit weights need on such CPUs")
     ap.add_argument("--target-psnr", type=float, action="append", default=[],
                     help="add a mixed-precision recipe (percentile + bias correction) at this target")
+    ap.add_argument("--mixed-max-images", type=int, default=1,
+                    help="calibration slices of the mixed-precision recipes (their search runs the ref int8 "
+                         "backend ~2 x layers times: oneDNN runs all-int8 models only)")
     ap.add_argument("--only", action="append", default=[], help="run only recipes whose name contains this")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
@@ -79,7 +82,8 @@ def main():
     recipes = list(RECIPES)
     for t in a.target_psnr:
         recipes.append((f"percentile + bias correction + mixed precision, target {t:g} dB",
-                        ["--method", "percentile", "--bias-correction", "--target-psnr", str(t)]))
+                        ["--method", "percentile", "--bias-correction", "--target-psnr", str(t),
+                         "--max-images", str(a.mixed_max_images)]))
     if a.only:
         recipes = [r for r in recipes if r[1] is None or any(o in r[0] for o in a.only)]
 
