@@ -27,7 +27,7 @@ RECIPES = [
     ("fp32", None),
     ("naive: minmax, per-tensor weights", ["--method", "minmax", "--per-tensor"]),
     ("minmax, per-channel", ["--method", "minmax"]),
-    ("percentile 99.99, per-channel", ["--method", "percentile"]),
+    ("percentile (default 99.9999), per-channel", ["--method", "percentile"]),
     ("mse, per-channel", ["--method", "mse"]),
     ("entropy, per-channel", ["--method", "entropy"]),
     ("naive + bias correction", ["--method", "minmax", "--per-tensor", "--bias-correction"]),
