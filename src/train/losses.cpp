@@ -19,6 +19,10 @@ torch::Tensor pixel_mse(const torch::Tensor& output, const torch::Tensor& target
 }
 
 torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b, double data_range) {
+  return ssim(a, b, torch::full({a.size(0)}, data_range, a.options()));
+}
+
+torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& data_range) {
   constexpr int radius = 5;  // scikit-image: int(3.5 * sigma + 0.5) with sigma 1.5
   constexpr double sigma = 1.5;
   std::vector<float> taps(2 * radius + 1);
@@ -29,7 +33,8 @@ torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b, double data_r
   auto gx = g.view({1, 1, 1, 2 * radius + 1});
   auto gy = g.view({1, 1, 2 * radius + 1, 1});
   auto blur = [&](const torch::Tensor& x) { return torch::conv2d(torch::conv2d(x, gx), gy); };
-  const double c1 = std::pow(0.01 * data_range, 2), c2 = std::pow(0.03 * data_range, 2);
+  const auto range = data_range.to(a.options()).view({-1, 1, 1, 1});
+  const auto c1 = (0.01 * range).square(), c2 = (0.03 * range).square();
   auto mu_a = blur(a), mu_b = blur(b);
   auto var_a = blur(a * a) - mu_a * mu_a;
   auto var_b = blur(b * b) - mu_b * mu_b;
@@ -42,10 +47,11 @@ namespace {
 
 class SsimLoss final : public PerceptualLoss {
  public:
-  torch::Tensor operator()(const torch::Tensor& output, const torch::Tensor& target) override {
-    return 1.0 - ssim(output, target, 1.0);
+  torch::Tensor operator()(const torch::Tensor& output, const torch::Tensor& target,
+                           const torch::Tensor& data_range) override {
+    return 1.0 - ssim(output, target, data_range);
   }
-  std::string describe() const override { return "ssim"; }
+  std::string describe() const override { return "ssim(clean split range)"; }
 };
 
 class FeatureLoss final : public PerceptualLoss {
@@ -60,7 +66,8 @@ class FeatureLoss final : public PerceptualLoss {
     for (auto p : module_.parameters()) p.set_requires_grad(false);
   }
 
-  torch::Tensor operator()(const torch::Tensor& output, const torch::Tensor& target) override {
+  torch::Tensor operator()(const torch::Tensor& output, const torch::Tensor& target,
+                           const torch::Tensor& /*data_range*/) override {
     auto fo = features(output);
     std::vector<torch::Tensor> ft;
     {

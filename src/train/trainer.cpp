@@ -165,6 +165,7 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
 
   const std::int64_t n = options.batch, side = options.crop;
   std::vector<float> input(std::size_t(n * config.slices * side * side)), target(std::size_t(n * side * side));
+  std::vector<float> data_range(std::size_t(n));  // per crop, for the SSIM loss
   const auto& w = options.weights;
 
   TrainReport report;
@@ -187,13 +188,13 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     r.iteration = state.iteration + 1;
 
     // Generator step.
-    sampler.sample(int(n), input.data(), target.data());
+    sampler.sample(int(n), input.data(), target.data(), data_range.data());
     auto x = as_tensor(input, n, config.slices, side), y = as_tensor(target, n, 1, side);
     generator_optimizer.zero_grad();
     auto fake = generator->forward(x);
     auto adversarial = adversarial_loss(discriminator->forward(fake), true);
     auto mse = pixel_mse(fake, y);
-    auto perc = (*perceptual)(fake, y);
+    auto perc = (*perceptual)(fake, y, torch::from_blob(data_range.data(), {n}, torch::kFloat32));
     auto total = w.adversarial * adversarial + w.mse * mse + w.perceptual * perc;
     total.backward();
     generator_optimizer.step();

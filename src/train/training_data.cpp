@@ -75,6 +75,8 @@ Normalization fit_normalization(const std::vector<PairSplit>& train) {
 void assign_maps(std::vector<PairSplit>& splits, const Normalization& norm) {
   for (auto& p : splits) {
     p.maps.clear();
+    const auto [lo, hi] = std::minmax_element(p.clean.data.begin(), p.clean.data.end());
+    p.clean_range = p.clean.data.empty() ? 1.0 : std::max(double(*hi - *lo), 1e-12);
     for (std::size_t z = 0; z < p.noisy.depth; ++z)
       p.maps.push_back(intensity_map(norm, p.noisy.slice(z), p.noisy.slice_size()));
   }
@@ -95,7 +97,7 @@ CropSampler::CropSampler(const std::vector<PairSplit>& data, int slices, int cro
   if (data.empty()) fail("no training data");
 }
 
-void CropSampler::sample(int batch, float* input, float* target) {
+void CropSampler::sample(int batch, float* input, float* target, float* data_range) {
   const std::size_t n = std::size_t(crop_);
   for (int b = 0; b < batch; ++b) {
     const std::uint64_t pick = cumulative_.size() == 1 ? 0 : below(cumulative_.back());
@@ -114,6 +116,7 @@ void CropSampler::sample(int batch, float* input, float* target) {
       return (y0 + y) * data.noisy.width + (x0 + x);
     };
     const float offset = float(data.maps[z].offset), scale = float(data.maps[z].scale);
+    if (data_range) data_range[b] = float(data.clean_range * data.maps[z].scale);
     float* in = input + std::size_t(b) * std::size_t(slices_) * n * n;
     float* out = target + std::size_t(b) * n * n;
     for (int c = 0; c < slices_; ++c) {

@@ -21,6 +21,9 @@ struct PairSplit {
   std::string source;  // file the split came from
   Stack noisy, clean;  // same shape
   std::vector<IntensityMap> maps;
+  // max - min of the whole clean split in its own units: the data range that
+  // SSIM and PSNR are scored with (validation, bench/denoiser_comparison.py).
+  double clean_range = 1.0;
   bool empty() const { return noisy.depth == 0; }
 };
 
@@ -53,8 +56,10 @@ class CropSampler {
  public:
   CropSampler(const std::vector<PairSplit>& data, int slices, int crop, std::uint64_t seed);
 
-  // input: batch x slices x crop x crop, target: batch x 1 x crop x crop.
-  void sample(int batch, float* input, float* target);
+  // input: batch x slices x crop x crop, target: batch x 1 x crop x crop;
+  // data_range (optional, batch values): each crop's clean_range in the
+  // network's units (clean_range times its slice's map scale).
+  void sample(int batch, float* input, float* target, float* data_range = nullptr);
 
   std::string state() const;
   void restore(const std::string& state);

@@ -143,6 +143,20 @@ TEST(TrainLosses, SsimMatchesTheMetricsLibrary) {
   EXPECT_NEAR(train::ssim(a, a, 1.0).item<double>(), 1.0, 1e-6);
 }
 
+TEST(TrainLosses, SsimTakesOneDataRangePerCrop) {
+  // Each batch element is scored with its own range, as the metrics library
+  // scores each image with its own (the mean over equal-sized crops).
+  torch::manual_seed(2);
+  auto a = torch::rand({2, 1, 33, 29});
+  auto b = (a + 0.05 * torch::randn({2, 1, 33, 29})).contiguous();
+  const double r0 = 1.0, r1 = 0.1;  // a small range punishes the same noise harder
+  const std::size_t plane = 33 * 29;
+  const double s0 = sira::ssim(a.data_ptr<float>(), b.data_ptr<float>(), 33, 29, r0);
+  const double s1 = sira::ssim(a.data_ptr<float>() + plane, b.data_ptr<float>() + plane, 33, 29, r1);
+  EXPECT_NEAR(train::ssim(a, b, torch::tensor({float(r0), float(r1)})).item<double>(), (s0 + s1) / 2, 1e-5);
+  EXPECT_LT(s1, s0);
+}
+
 TEST(TrainLosses, AdversarialIsBinaryCrossEntropyWithLogits) {
   auto logits = torch::tensor({0.0f, 2.0f});
   // Hand values: -log(sigmoid(0)) = log 2, -log(sigmoid(2)) = log(1 + e^-2).
