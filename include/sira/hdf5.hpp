@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sira/io.hpp"
 #include "sira/stack.hpp"
 
 namespace sira {
@@ -35,6 +36,11 @@ class H5File {
   std::vector<double> read_vector(const std::string& dataset) const;  // 1-D numeric
 
   void write(const std::string& dataset, const Stack& s, DType as);  // creates groups
+  // Slice-wise writing: create_stack makes a depth x height x width dataset (2-D
+  // when shape.is_2d and depth 1) stored as `as`; write_slices fills slices
+  // [first, first + block.depth) of it.
+  void create_stack(const std::string& dataset, const StackInfo& shape, DType as);
+  void write_slices(const std::string& dataset, std::size_t first, const Stack& block, DType as);
   void write_vector(const std::string& dataset, const std::vector<double>& v);
   // Attributes on a dataset or group ("/" for the file).
   void set_attr(const std::string& object, const std::string& name, double value);

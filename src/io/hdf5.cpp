@@ -302,39 +302,69 @@ std::vector<double> H5File::read_vector(const std::string& dataset) const {
   return v;
 }
 
+namespace {
+hid_t file_type_of(DType as) {
+  return as == DType::u8 ? H5T_STD_U8LE : as == DType::u16 ? H5T_STD_U16LE : H5T_IEEE_F32LE;
+}
+hid_t memory_type_of(DType as) {
+  return as == DType::u8    ? H5T_NATIVE_UINT8
+         : as == DType::u16 ? H5T_NATIVE_UINT16
+                            : H5T_NATIVE_FLOAT;
+}
+}  // namespace
+
 void H5File::write(const std::string& dataset, const Stack& s, DType as) {
+  auto& f = live(impl_);
+  if (s.data.size() != s.depth * s.height * s.width)
+    fail(f.path, ":", dataset, ": stack data size mismatch");
+  create_stack(dataset, StackInfo{s.depth, s.height, s.width, as, s.is_2d}, as);
+  write_slices(dataset, 0, s, as);
+}
+
+void H5File::create_stack(const std::string& dataset, const StackInfo& shape, DType as) {
+  auto& f = live(impl_);
+  f.require_writable(dataset);
+  check_dims(shape.depth, shape.height, shape.width, cat(f.path, ":", dataset));
+  std::vector<hsize_t> dims{shape.depth, shape.height, shape.width};
+  if (shape.is_2d && shape.depth == 1) dims.erase(dims.begin());
+  f.create_dataset(dataset, file_type_of(as), dims);
+}
+
+void H5File::write_slices(const std::string& dataset, std::size_t first, const Stack& block,
+                          DType as) {
   auto& f = live(impl_);
   f.require_writable(dataset);
   const std::string what = cat(f.path, ":", dataset);
-  check_dims(s.depth, s.height, s.width, what);
-  if (s.data.size() != s.depth * s.height * s.width) fail(what, ": stack data size mismatch");
-  const bool is_2d = s.is_2d && s.depth == 1;
-  std::vector<hsize_t> dims{s.depth, s.height, s.width};
-  if (is_2d) dims.erase(dims.begin());
-  const hid_t file_type = as == DType::u8    ? H5T_STD_U8LE
-                          : as == DType::u16 ? H5T_STD_U16LE
-                                             : H5T_IEEE_F32LE;
-  const hid_t memory_type = as == DType::u8    ? H5T_NATIVE_UINT8
-                            : as == DType::u16 ? H5T_NATIVE_UINT16
-                                               : H5T_NATIVE_FLOAT;
-  H5DatasetId ds = f.create_dataset(dataset, file_type, dims);
-  if (as == DType::f32) {
-    if (H5Dwrite(ds.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data.data()) < 0)
-      f.fail_at(dataset, "cannot write dataset");
-    return;
-  }
-  // Integers are encoded (rounded, range-checked) one slice at a time.
-  std::vector<unsigned char> bytes(s.slice_size() * dtype_size(as));
+  if (block.data.size() != block.depth * block.height * block.width)
+    fail(what, ": stack data size mismatch");
+  H5DatasetId ds = f.open_dataset(dataset);
   H5SpaceId file_space(H5Dget_space(ds.get()));
-  const hsize_t plane[3] = {1, s.height, s.width};
-  H5SpaceId memory_space(H5Screate_simple(2, plane + 1, nullptr));
-  for (std::size_t d = 0; d < s.depth; ++d) {
-    encode_samples(s, d * s.slice_size(), s.slice_size(), as, what, bytes.data());
-    const hsize_t start[3] = {d, 0, 0};
+  const auto dims = space_dims(file_space.get());
+  const bool is_2d = dims.size() == 2;
+  const std::size_t depth = is_2d ? 1 : dims[0];
+  if (dims.size() < 2 || dims[dims.size() - 2] != block.height || dims.back() != block.width ||
+      first + block.depth > depth)
+    fail(what, ": slices ", first, "..", first + block.depth - 1, " of ", block.height, "x",
+         block.width, " do not fit the dataset's shape ", shape_text(dims));
+  const hid_t memory_type = memory_type_of(as);
+  // Float32 goes in one hyperslab; integers are encoded (rounded, range-checked)
+  // one slice at a time.
+  const std::size_t per_write = as == DType::f32 ? block.depth : 1;
+  std::vector<unsigned char> bytes;
+  if (as != DType::f32) bytes.resize(block.slice_size() * dtype_size(as));
+  for (std::size_t d = 0; d < block.depth; d += per_write) {
+    const hsize_t start[3] = {first + d, 0, 0};
+    const hsize_t extent[3] = {per_write, block.height, block.width};
     if (is_2d) H5Sselect_all(file_space.get());
-    else H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, plane, nullptr);
-    if (H5Dwrite(ds.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                 bytes.data()) < 0)
+    else H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr);
+    H5SpaceId memory_space(H5Screate_simple(3, extent, nullptr));
+    const void* data = block.slice(d);
+    if (as != DType::f32) {
+      encode_samples(block, d * block.slice_size(), block.slice_size(), as, what, bytes.data(),
+                     first);
+      data = bytes.data();
+    }
+    if (H5Dwrite(ds.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
       f.fail_at(dataset, "cannot write dataset");
   }
 }

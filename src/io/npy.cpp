@@ -13,6 +13,7 @@
 #include "io/samples.hpp"
 #include "io/slice_range.hpp"
 #include "sira/error.hpp"
+#include "sira/stack_stream.hpp"
 
 namespace sira::io {
 
@@ -65,64 +66,117 @@ void read_bytes(std::ifstream& in, std::size_t offset, std::size_t n, unsigned c
     fail(file, ": read error at byte ", offset);
 }
 
+// C order: each slice is read at its offset. Fortran order (the first axis
+// varies fastest): the whole array is read and kept on the first request.
+class NpyStackReader final : public StackReader {
+ public:
+  explicit NpyStackReader(const std::string& file) : file_(file), f_(open_npy(file)) {
+    spec_ = file;
+    info_ = f_.info;
+  }
+
+ protected:
+  Stack read_range(std::size_t first, std::size_t count) override {
+    Stack s(count, info_.height, info_.width, info_.dtype);
+    s.is_2d = info_.is_2d;
+    const std::size_t item = f_.header.type.size;
+    const std::size_t plane = info_.height * info_.width;
+    if (!f_.header.fortran_order) {
+      bytes_.resize(plane * item);
+      for (std::size_t d = 0; d < count; ++d) {
+        read_bytes(f_.in, f_.header.data_offset + (first + d) * plane * item, bytes_.size(),
+                   bytes_.data(), file_);
+        decode_samples(bytes_.data(), plane, f_.header.type, s.slice(d));
+      }
+      return s;
+    }
+    if (column_major_.empty()) {
+      const std::size_t total = info_.depth * plane;
+      bytes_.resize(total * item);
+      read_bytes(f_.in, f_.header.data_offset, bytes_.size(), bytes_.data(), file_);
+      column_major_.resize(total);
+      decode_samples(bytes_.data(), total, f_.header.type, column_major_.data());
+      bytes_ = {};
+    }
+    for (std::size_t d = 0; d < count; ++d)
+      for (std::size_t y = 0; y < info_.height; ++y)
+        for (std::size_t x = 0; x < info_.width; ++x)
+          s.at(d, y, x) = column_major_[(first + d) + info_.depth * (y + info_.height * x)];
+    return s;
+  }
+
+ private:
+  std::string file_;
+  OpenNpy f_;
+  std::vector<unsigned char> bytes_;
+  std::vector<float> column_major_;
+};
+
+// Version 1 header (the shape is known up front), then the slices in order.
+class NpyStackWriter final : public StackWriter {
+ public:
+  NpyStackWriter(const std::string& file, const StackInfo& shape, DType as)
+      : StackWriter(file, shape, as), output_(file) {
+    static_assert(std::endian::native == std::endian::little,
+                  "npy writer assumes a little-endian host");
+    const char* descr = as == DType::u8 ? "|u1" : as == DType::u16 ? "<u2" : "<f4";
+    std::vector<std::size_t> dims{shape.height, shape.width};
+    if (!(shape.is_2d && shape.depth == 1)) dims.insert(dims.begin(), shape.depth);
+    out_.open(output_.temp_path(), std::ios::binary | std::ios::trunc);
+    if (!out_) fail(file, ": cannot create (", std::strerror(errno), ")");
+    const std::string header = make_npy_header(descr, dims);
+    out_.write(header.data(), static_cast<std::streamsize>(header.size()));
+    check();
+  }
+
+ protected:
+  void write_range(std::size_t first, const Stack& block) override {
+    bytes_.resize(block.slice_size() * dtype_size(shape_.dtype));
+    for (std::size_t d = 0; d < block.depth; ++d) {
+      encode_samples(block, d * block.slice_size(), block.slice_size(), shape_.dtype, spec_,
+                     bytes_.data(), first);
+      out_.write(reinterpret_cast<const char*>(bytes_.data()),
+                 static_cast<std::streamsize>(bytes_.size()));
+      check();
+    }
+  }
+  void finish() override {
+    out_.close();
+    check();
+    output_.commit();
+  }
+
+ private:
+  void check() {
+    if (!out_) fail(spec_, ": write failed (", std::strerror(errno), ")");
+  }
+  AtomicOutput output_;  // declared before out_: the stream closes before the temporary goes
+  std::ofstream out_;
+  std::vector<unsigned char> bytes_;
+};
+
 }  // namespace
 
 StackInfo probe_npy(const std::string& file) { return open_npy(file).info; }
 
 Stack read_npy(const std::string& file, std::size_t first, std::size_t count) {
-  OpenNpy f = open_npy(file);
-  const StackInfo& info = f.info;
-  count = resolve_slice_count(info.depth, first, count, file);
-  Stack s(count, info.height, info.width, info.dtype);
-  s.is_2d = info.is_2d;
-  const std::size_t item = f.header.type.size;
-  const std::size_t plane = info.height * info.width;
-
-  if (!f.header.fortran_order) {
-    std::vector<unsigned char> bytes(plane * item);
-    for (std::size_t d = 0; d < count; ++d) {
-      read_bytes(f.in, f.header.data_offset + (first + d) * plane * item, bytes.size(),
-                 bytes.data(), file);
-      decode_samples(bytes.data(), plane, f.header.type, s.slice(d));
-    }
-    return s;
-  }
-  // Fortran order: the first axis varies fastest; read all and transpose.
-  const std::size_t total = info.depth * plane;
-  std::vector<unsigned char> bytes(total * item);
-  read_bytes(f.in, f.header.data_offset, bytes.size(), bytes.data(), file);
-  std::vector<float> column_major(total);
-  decode_samples(bytes.data(), total, f.header.type, column_major.data());
-  for (std::size_t d = 0; d < count; ++d)
-    for (std::size_t y = 0; y < info.height; ++y)
-      for (std::size_t x = 0; x < info.width; ++x)
-        s.at(d, y, x) = column_major[(first + d) + info.depth * (y + info.height * x)];
-  return s;
+  return NpyStackReader(file).read_slices(first, count);
 }
 
 void write_npy(const std::string& file, const Stack& s, DType as) {
   check_dims(s.depth, s.height, s.width, file);
-  static_assert(std::endian::native == std::endian::little, "npy writer assumes a little-endian host");
-  const char* descr = as == DType::u8 ? "|u1" : as == DType::u16 ? "<u2" : "<f4";
-  std::vector<std::size_t> shape{s.height, s.width};
-  if (!(s.is_2d && s.depth == 1)) shape.insert(shape.begin(), s.depth);
+  NpyStackWriter writer(file, StackInfo{s.depth, s.height, s.width, as, s.is_2d}, as);
+  writer.write_slices(0, s);
+  writer.commit();
+}
 
-  AtomicOutput output(file);
-  {
-    std::ofstream out(output.temp_path(), std::ios::binary | std::ios::trunc);
-    if (!out) fail(file, ": cannot create (", std::strerror(errno), ")");
-    const std::string header = make_npy_header(descr, shape);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    std::vector<unsigned char> bytes(s.slice_size() * dtype_size(as));
-    for (std::size_t d = 0; d < s.depth && out; ++d) {
-      encode_samples(s, d * s.slice_size(), s.slice_size(), as, file, bytes.data());
-      out.write(reinterpret_cast<const char*>(bytes.data()),
-                static_cast<std::streamsize>(bytes.size()));
-    }
-    out.close();
-    if (!out) fail(file, ": write failed (", std::strerror(errno), ")");
-  }
-  output.commit();
+std::unique_ptr<StackReader> open_npy_reader(const std::string& file) {
+  return std::make_unique<NpyStackReader>(file);
+}
+
+std::unique_ptr<StackWriter> create_npy_writer(const std::string& file, const StackInfo& shape,
+                                               DType as) {
+  return std::make_unique<NpyStackWriter>(file, shape, as);
 }
 
 }  // namespace sira::io

@@ -13,9 +13,10 @@ namespace sira::io {
 std::size_t dtype_size(DType t);
 
 // Encodes samples [first, first + n) of `s` as `as` (native byte order) into
-// `out`, which holds n * dtype_size(as) bytes. `what` names the output in errors.
+// `out`, which holds n * dtype_size(as) bytes. `what` names the output in errors;
+// `slice_offset` is added to the slice number they give (s is a block of a larger stack).
 void encode_samples(const Stack& s, std::size_t first, std::size_t n, DType as,
-                    const std::string& what, unsigned char* out);
+                    const std::string& what, unsigned char* out, std::size_t slice_offset = 0);
 
 // Numeric sample types found in files (beyond the three sira keeps).
 enum class SampleKind { unsigned_int, signed_int, ieee_float };

@@ -17,6 +17,7 @@
 #include "io/samples.hpp"
 #include "io/slice_range.hpp"
 #include "sira/error.hpp"
+#include "sira/stack_stream.hpp"
 
 namespace sira::io {
 
@@ -240,23 +241,90 @@ Stack read_tiff(const std::string& file, std::size_t first, std::size_t count) {
   return s;
 }
 
-void write_tiff(const std::string& file, const Stack& s, DType as) {
-  check_dims(s.depth, s.height, s.width, file);
-  const std::size_t item = dtype_size(as);
-  const std::size_t row_bytes = s.width * item;
-  // Classic TIFF offsets are 32-bit; switch to BigTIFF well before 4 GiB.
-  const bool big = s.size() * item > (std::size_t(1) << 31);
-  const std::uint32_t rows_per_strip =
-      static_cast<std::uint32_t>(std::clamp<std::size_t>((1u << 16) / row_bytes, 1, s.height));
+namespace {
 
-  AtomicOutput output(file);
-  TiffFile f(output.temp_path(), big ? "w8" : "w", file);
-  std::vector<unsigned char> bytes(s.slice_size() * item);
-  for (std::size_t d = 0; d < s.depth; ++d) {
-    TIFF* tif = f.get();
+// Reads pages in any order, stepping to the next page without walking the
+// page chain from the start.
+class TiffStackReader final : public StackReader {
+ public:
+  explicit TiffStackReader(const std::string& file) : tiff_(checked(file), "r", file) {
+    const std::size_t pages = count_pages(tiff_);
+    select_page(tiff_, 0);
+    layout_ = describe_page(tiff_, 0);
+    check_dims(pages, layout_.height, layout_.width, file);
+    spec_ = file;
+    info_ = StackInfo{pages, layout_.height, layout_.width, layout_.dtype, pages == 1};
+  }
+
+ protected:
+  Stack read_range(std::size_t first, std::size_t count) override {
+    Stack s(count, layout_.height, layout_.width, layout_.dtype);
+    s.is_2d = info_.is_2d;
+    for (std::size_t d = 0; d < count; ++d) {
+      const std::size_t page = first + d;
+      go_to(page);
+      const PageLayout p = describe_page(tiff_, page);
+      if (!(p == layout_))
+        fail(tiff_.name(), ": page ", page, " is ", p.width, "x", p.height, " ",
+             dtype_name(p.dtype), " but page 0 is ", layout_.width, "x", layout_.height, " ",
+             dtype_name(layout_.dtype), "; all pages of a stack must match");
+      if (TIFFIsTiled(tiff_.get())) read_tiles(tiff_, layout_, page, s.slice(d));
+      else read_strips(tiff_, layout_, page, s.slice(d));
+    }
+    return s;
+  }
+
+ private:
+  static const std::string& checked(const std::string& file) {
+    require_file(file);
+    return file;
+  }
+  void go_to(std::size_t page) {
+    if (page == current_) return;
+    if (page == current_ + 1 ? !TIFFReadDirectory(tiff_.get())
+                             : !TIFFSetDirectory(tiff_.get(), static_cast<tdir_t>(page)))
+      fail(tiff_.name(), ": cannot read page ", page, tiff_.detail());
+    current_ = page;
+  }
+  TiffFile tiff_;
+  PageLayout layout_;
+  std::size_t current_ = 0;
+};
+
+// One page per slice, uncompressed strips, the output's dtype.
+class TiffStackWriter final : public StackWriter {
+ public:
+  TiffStackWriter(const std::string& file, const StackInfo& shape, DType as)
+      : StackWriter(file, shape, as),
+        item_(dtype_size(as)),
+        row_bytes_(shape.width * item_),
+        // Classic TIFF offsets are 32-bit; switch to BigTIFF well before 4 GiB.
+        output_(file),
+        tiff_(output_.temp_path(),
+              shape.depth * shape.height * shape.width * item_ > (std::size_t(1) << 31) ? "w8" : "w",
+              file),
+        bytes_(shape.height * row_bytes_) {}
+
+ protected:
+  void write_range(std::size_t first, const Stack& block) override {
+    for (std::size_t d = 0; d < block.depth; ++d) write_page(first + d, block, d);
+  }
+  void finish() override {
+    if (!TIFFFlush(tiff_.get())) fail(spec_, ": write failed", tiff_.detail());
+    tiff_.close();
+    output_.commit();
+  }
+
+ private:
+  void write_page(std::size_t page, const Stack& block, std::size_t d) {
+    const StackInfo& s = shape_;
+    const DType as = s.dtype;
+    const std::uint32_t rows_per_strip =
+        static_cast<std::uint32_t>(std::clamp<std::size_t>((1u << 16) / row_bytes_, 1, s.height));
+    TIFF* tif = tiff_.get();
     TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, static_cast<std::uint32_t>(s.width));
     TIFFSetField(tif, TIFFTAG_IMAGELENGTH, static_cast<std::uint32_t>(s.height));
-    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, static_cast<std::uint16_t>(item * 8));
+    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, static_cast<std::uint16_t>(item_ * 8));
     TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT,
                  as == DType::f32 ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT);
     TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
@@ -266,22 +334,43 @@ void write_tiff(const std::string& file, const Stack& s, DType as) {
     TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, rows_per_strip);
     if (s.depth > 1 && s.depth <= 0xffff) {  // PAGENUMBER is 16-bit
       TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
-      TIFFSetField(tif, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(d),
+      TIFFSetField(tif, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(page),
                    static_cast<std::uint16_t>(s.depth));
     }
-    encode_samples(s, d * s.slice_size(), s.slice_size(), as, file, bytes.data());
+    encode_samples(block, d * block.slice_size(), block.slice_size(), as, spec_, bytes_.data(),
+                   page - d);
     for (std::size_t y = 0; y < s.height; y += rows_per_strip) {
       const std::size_t rows = std::min<std::size_t>(rows_per_strip, s.height - y);
       if (TIFFWriteEncodedStrip(tif, TIFFComputeStrip(tif, static_cast<std::uint32_t>(y), 0),
-                                bytes.data() + y * row_bytes,
-                                static_cast<tmsize_t>(rows * row_bytes)) < 0)
-        fail(file, ": write failed at page ", d, f.detail());
+                                bytes_.data() + y * row_bytes_,
+                                static_cast<tmsize_t>(rows * row_bytes_)) < 0)
+        fail(spec_, ": write failed at page ", page, tiff_.detail());
     }
-    if (!TIFFWriteDirectory(tif)) fail(file, ": write failed at page ", d, f.detail());
+    if (!TIFFWriteDirectory(tif)) fail(spec_, ": write failed at page ", page, tiff_.detail());
   }
-  if (!TIFFFlush(f.get())) fail(file, ": write failed", f.detail());
-  f.close();
-  output.commit();
+
+  std::size_t item_, row_bytes_;
+  AtomicOutput output_;  // declared before tiff_: the file closes before the temporary goes
+  TiffFile tiff_;
+  std::vector<unsigned char> bytes_;
+};
+
+}  // namespace
+
+std::unique_ptr<StackReader> open_tiff_reader(const std::string& file) {
+  return std::make_unique<TiffStackReader>(file);
+}
+
+std::unique_ptr<StackWriter> create_tiff_writer(const std::string& file, const StackInfo& shape,
+                                                DType as) {
+  return std::make_unique<TiffStackWriter>(file, shape, as);
+}
+
+void write_tiff(const std::string& file, const Stack& s, DType as) {
+  check_dims(s.depth, s.height, s.width, file);
+  TiffStackWriter writer(file, StackInfo{s.depth, s.height, s.width, as, s.is_2d}, as);
+  writer.write_slices(0, s);
+  writer.commit();
 }
 
 }  // namespace sira::io
