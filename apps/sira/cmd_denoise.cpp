@@ -2,7 +2,6 @@
 // restored result with the input's shape (float32 unless --dtype says otherwise).
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -10,6 +9,7 @@
 
 #include "command.hpp"
 #include "progress.hpp"
+#include "sira/denoise_stream.hpp"
 #include "sira/engine.hpp"
 #include "sira/error.hpp"
 #include "sira/io.hpp"
@@ -89,33 +89,26 @@ Runner setup_denoise(CLI::App& sub) {
                 << " is an UNTRAINED model (random weights from sira init); its output is not a "
                    "restoration\n";
     Engine engine(model, opts->engine);
-    const Stack input = read_stack(opts->input);
-    check_finite(input, opts->input);
-    const std::size_t min = engine.min_size();
-    if (input.height < min || input.width < min)
-      fail(opts->input, ": image ", input.height, "x", input.width,
-           " is smaller than the minimum ", min, "x", min, " this model accepts");
     if (!opts->preview.empty() && parse_location(opts->preview).format != Format::png)
       fail(opts->preview, ": the preview is written as PNG; name it *.png");
 
-    ProgressBar bar("denoise", input.depth);
-    const auto start = std::chrono::steady_clock::now();
-    Stack output = engine.denoise(input, [&bar](std::size_t done, std::size_t) {
-      bar.update(done);
-    });
+    // Slices stream from the input through the engine to the output (reader and
+    // writer threads, bounded queues): memory does not grow with the stack depth.
+    StreamOptions stream;
+    stream.dtype = opts->dtype.empty() ? DType::f32 : parse_dtype(opts->dtype);
+    stream.preview = opts->preview;
+    ProgressBar bar("denoise", probe_stack(opts->input).depth);
+    stream.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };
+    const StreamReport r = denoise_stream(engine, opts->input, opts->output, stream);
     bar.finish();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-    output.dtype = opts->dtype.empty() ? DType::f32 : parse_dtype(opts->dtype);
-    write_stack(opts->output, output);
-    if (!opts->preview.empty()) write_preview_png(opts->preview, output, output.depth / 2);
+    const StackInfo& input = r.input;
     status(cat("sira denoise: ", input.depth, " slice(s) of ", input.height, "x", input.width,
                " on backend ", engine.backend_name(), " ", engine.precision(), " (", engine.threads(), " threads",
                opts->engine.tile ? cat(", tile ", opts->engine.tile, " + halo ", engine.tile_halo())
                                  : std::string(),
-               ") in ", seconds, " s (", seconds * 1000.0 / double(input.depth),
-               " ms/slice); wrote ", opts->output, " (", dtype_name(output.dtype), ")"));
+               ") in ", r.seconds, " s (", r.seconds * 1000.0 / double(input.depth),
+               " ms/slice; engine ", r.compute_seconds, " s, waiting for I/O ", r.wait_seconds,
+               " s); wrote ", opts->output, " (", dtype_name(stream.dtype), ")"));
     return 0;
   };
 }
