@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -85,6 +86,36 @@ TEST(OnednnBackend, PublishedWidthsMatchReference) {
   for (Upsample up : {Upsample::bilinear, Upsample::nearest, Upsample::transposed})
     expect_matches_reference(published_config(3, up), 7, {{8, 8}, {24, 40}, {64, 72}});
   expect_matches_reference(published_config(1, Upsample::bilinear), 8, {{128, 128}, {40, 24}});
+}
+
+// Sets SIRA_ONEDNN_LAYOUT for one scope: the backend reads it at construction.
+class ForcedLayout {
+ public:
+  explicit ForcedLayout(const char* layout) { setenv("SIRA_ONEDNN_LAYOUT", layout, 1); }
+  ~ForcedLayout() { unsetenv("SIRA_ONEDNN_LAYOUT"); }
+};
+
+// Both activation layouts on every machine: NHWC with split convolutions for
+// concats (what AVX-512 CPUs pick), nChw8c with concats built in place (AVX2).
+TEST(OnednnBackend, EachActivationLayoutMatchesReference) {
+  TomoganConfig odd = published_config(3, Upsample::bilinear);
+  odd.stem = 8;
+  odd.encoder = {16, 24};  // concat offsets 16 and 24: multiples of 8 only
+  odd.bottleneck = 40;
+  odd.decoder = {24, 8};
+  odd.head = 16;
+  for (const char* layout : {"nhwc", "blocked"}) {
+    SCOPED_TRACE(layout);
+    ForcedLayout forced(layout);
+    expect_matches_reference(published_config(3, Upsample::bilinear), 4, {{24, 40}});
+    expect_matches_reference(published_config(1, Upsample::transposed), 5, {{16, 8}});
+    for (Upsample up : {Upsample::bilinear, Upsample::transposed})
+      for (int slices : {1, 3}) {
+        odd.slices = slices;
+        odd.upsample = up;
+        expect_matches_reference(odd, 6 + slices, {{8, 16}, {20, 12}});
+      }
+  }
 }
 
 TEST(OnednnBackend, OneLevelNetworkMatchesReference) {

@@ -91,6 +91,13 @@ Network::Network(const Graph& g, bool fuse_concat) : graph(g) {
     }
 }
 
+std::vector<int> Network::inner_channels() const {
+  std::vector<int> inner;
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+    if (graph.nodes[i].op != OpKind::input && int(i) != graph.output) inner.push_back(channels[i]);
+  return inner;
+}
+
 std::string Network::conv_weight_key(const std::string& name, std::size_t part) {
   return cat(name, ".weight/part", part);
 }

@@ -8,10 +8,15 @@
 // rounded once more than docs/quantization.md specifies, and int8 concat inputs
 // share one scale, so their concat is a byte copy, cheaper than carrying an f32
 // partial sum between the two parts.
+// With a blocked activation layout (nChw8c, activation_layout.hpp) a concat
+// needs neither: its pieces are written straight into channel-block ranges of
+// the concat buffer, which are dense, so the plan builds them in place.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
@@ -26,10 +31,15 @@ struct Network {
   std::vector<int> channels;              // output channels per node
   std::vector<bool> fused_concat;         // concat nodes read only by convs
   std::vector<std::vector<int>> sources;  // per node: the tensors it reads (fused concats expanded)
+  // Layout of every activation but the caller's planar input and output.
+  dnnl::memory::format_tag layout = dnnl::memory::format_tag::nhwc;
 
   // Validates the graph (throws sira::Error); fuse_concat: run conv-read
   // concats as split convolutions (fp32) or materialise them (bf16, int8).
   explicit Network(const Graph& g, bool fuse_concat = true);
+
+  // Channel counts of the activations that take `layout` (all but input and output).
+  std::vector<int> inner_channels() const;
 
   // Weight keys: conv part k of node `name` (k-th source), its bias, a transposed upsample.
   static std::string conv_weight_key(const std::string& name, std::size_t part);

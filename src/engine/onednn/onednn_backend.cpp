@@ -1,8 +1,9 @@
-// The oneDNN backend: the Graph as oneDNN 2.6 primitives on NHWC fp32
-// activations (see plan.hpp and network.hpp for the layout and fusion choices,
-// docs/backend-onednn.md for measurements). Weights are checked and registered
-// at construction and packed once per layout; plans are cached per input shape
-// and their buffers are shared slots, so repeated runs allocate nothing.
+// The oneDNN backend: the Graph as oneDNN 2.6 primitives on activations in the
+// layout oneDNN prefers on this CPU (activation_layout.hpp; plan.hpp and
+// network.hpp for the fusion choices, docs/backend-onednn.md for measurements).
+// Weights are checked and registered at construction and packed once per
+// layout; plans are cached per input shape and their buffers are shared slots,
+// so repeated runs allocate nothing.
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "engine/backend.hpp"
+#include "engine/onednn/activation_layout.hpp"
 #include "engine/onednn/cpu_support.hpp"
 #include "engine/onednn/network.hpp"
 #include "engine/onednn/plan.hpp"
@@ -47,14 +49,12 @@ class AlignedBuffer {
 class OnednnBackend final : public Backend {
  public:
   OnednnBackend(const Model& model, const Graph& graph, int threads, LayerPrecision precision)
-      // Split convolutions would round a bf16 partial sum once more than the
-      // specification does, and an int8 one cannot be carried in u8: only fp32 fuses.
-      : network_(graph, precision == LayerPrecision::fp32),
+      : engine_(make_engine()),
+        stream_(engine_),
+        network_(make_network(graph, precision, engine_)),
         threads_(threads),
         precision_(precision),
         quant_(model.quant),
-        engine_(make_engine()),
-        stream_(engine_),
         weights_(engine_, stream_) {
     const std::string why = unsupported_reason(model, precision);
     if (!why.empty())
@@ -74,7 +74,8 @@ class OnednnBackend final : public Backend {
     Plan& plan = plan_for(h, w);
     if (slots_.size() < plan.slot_bytes.size()) slots_.resize(plan.slot_bytes.size());
     for (std::size_t s = 0; s < plan.slot_bytes.size(); ++s) slots_[s].reserve(plan.slot_bytes[s]);
-    for (SlotBinding& b : plan.bindings) b.memory.set_data_handle(slots_[b.slot].data());
+    for (SlotBinding& b : plan.bindings)
+      b.memory.set_data_handle(static_cast<char*>(slots_[b.slot].data()) + b.offset);
     // oneDNN never writes a source; the handle is non-const only by API.
     plan.input.set_data_handle(const_cast<float*>(input));
     plan.output.set_data_handle(output);
@@ -100,6 +101,23 @@ class OnednnBackend final : public Backend {
     }
   }
 
+  // The activation layout oneDNN prefers here; split convolutions for concats
+  // only in NHWC fp32 (blocked concats are written in place; a bf16 partial sum
+  // would be rounded once more than the specification, an int8 one cannot be
+  // carried in u8).
+  static Network make_network(const Graph& graph, LayerPrecision precision,
+                              const dnnl::engine& engine) {
+    using dt = dnnl::memory::data_type;
+    const dt type = precision == LayerPrecision::int8   ? dt::u8
+                    : precision == LayerPrecision::bf16 ? dt::bf16
+                                                        : dt::f32;
+    const auto layout = activation_layout(engine, type, Network(graph, false).inner_channels());
+    Network network(graph, precision == LayerPrecision::fp32 &&
+                               layout == dnnl::memory::format_tag::nhwc);
+    network.layout = layout;
+    return network;
+  }
+
   Plan& plan_for(std::size_t h, std::size_t w) {
     auto found = plans_.find({h, w});
     if (found != plans_.end()) return found->second;
@@ -108,12 +126,12 @@ class OnednnBackend final : public Backend {
     return plans_.emplace(std::make_pair(h, w), std::move(plan)).first->second;
   }
 
+  dnnl::engine engine_;
+  dnnl::stream stream_;
   Network network_;
   int threads_;
   LayerPrecision precision_;
   std::optional<QuantParams> quant_;  // int8: activation scales and zero points
-  dnnl::engine engine_;
-  dnnl::stream stream_;
   WeightStore weights_;
   std::map<std::pair<std::size_t, std::size_t>, Plan> plans_;
   std::vector<AlignedBuffer> slots_;  // activation buffers shared by the plans

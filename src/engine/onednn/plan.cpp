@@ -1,5 +1,7 @@
 #include "engine/onednn/plan.hpp"
 
+#include "engine/onednn/activation_layout.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -16,7 +18,6 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 
 constexpr int kScratchSlot = 0;
-constexpr tag kActivationLayout = tag::nhwc;
 
 class PlanBuilder {
  public:
@@ -25,7 +26,9 @@ class PlanBuilder {
               std::size_t width)
       : net_(net), weights_(weights), engine_(engine), int8_(precision == LayerPrecision::int8),
         act_(int8_ ? dt::u8 : precision == LayerPrecision::bf16 ? dt::bf16 : dt::f32),
-        quant_(quant), height_(height), width_(width) {
+        layout_(net.layout), blocked_(net.layout != tag::nhwc), quant_(quant),
+        height_(height), width_(width) {
+    if (int8_ && blocked_) fail("oneDNN backend: int8 runs on NHWC activations only");
     if (int8_ && !quant_) fail("oneDNN backend: int8 needs a quantised model");
     if (int8_ && net_.graph.nodes[net_.graph.output].op != OpKind::conv)
       fail("oneDNN backend: int8 needs the network output to be a convolution");
@@ -71,33 +74,76 @@ class PlanBuilder {
   // the caller's buffer, or reordered into it).
   memory::desc activation_desc(int node) const {
     const dt type = node == net_.graph.output ? dt::f32 : act_;
-    return memory::desc(dims(node, net_.channels[node]), type, kActivationLayout);
+    return memory::desc(dims(node, net_.channels[node]), type, layout_);
+  }
+  std::size_t element_bytes() const { return act_ == dt::f32 ? 4 : act_ == dt::bf16 ? 2 : 1; }
+
+  // Blocked layouts: a concat whose pieces are ordinary activations, each at a
+  // channel offset that is a multiple of the block, gets its pieces as views
+  // of its own buffer (a block range of an N=1 nChw8c tensor is dense).
+  void plan_in_place_concats() {
+    const Graph& g = net_.graph;
+    const int count = int(g.nodes.size());
+    view_of_.assign(count, -1);
+    view_offset_.assign(count, 0);
+    in_place_concat_.assign(count, false);
+    if (!blocked_) return;
+    const int block = channel_block(layout_);
+    for (int c = 0; c < count; ++c) {
+      const Node& n = g.nodes[c];
+      if (n.op != OpKind::concat || net_.fused_concat[c] || c == g.output) continue;
+      bool ok = true;
+      int offset = 0;
+      for (int j : n.inputs) {
+        const OpKind op = g.nodes[j].op;
+        ok = ok && op != OpKind::input && op != OpKind::concat && j != g.output &&
+             view_of_[j] < 0 && offset % block == 0;
+        offset += net_.channels[j];
+      }
+      for (std::size_t a = 0; a < n.inputs.size(); ++a)  // the same tensor twice cannot be two views
+        for (std::size_t b = a + 1; b < n.inputs.size(); ++b) ok = ok && n.inputs[a] != n.inputs[b];
+      if (!ok) continue;
+      in_place_concat_[c] = true;
+      const std::size_t plane = (height_ >> n.level) * (width_ >> n.level);
+      offset = 0;
+      for (int j : n.inputs) {
+        view_of_[j] = c;
+        view_offset_[j] = std::size_t(offset) * plane * element_bytes();
+        offset += net_.channels[j];
+      }
+    }
   }
 
   // Gives every executed node a memory object: the caller's buffers where the
-  // layouts agree (1-channel NHWC is planar), else a slot chosen by liveness.
+  // layouts agree (planar input: 1-channel NHWC, or any input in a blocked
+  // layout, whose first convolution reads planar data; 1-channel NHWC output),
+  // else a slot chosen by liveness (the concat's slot for its in-place pieces).
   void assign_memories() {
     const Graph& g = net_.graph;
     const int count = int(g.nodes.size());
+    plan_in_place_concats();
     tensor_.resize(count);
+    auto owner = [&](int node) { return view_of_[node] >= 0 ? view_of_[node] : node; };
     std::vector<int> last_use(count, -1), slot(count, -1);
     for (int i = 0; i < count; ++i)
-      if (!net_.fused_concat[i])
-        for (int s : net_.sources[i]) last_use[s] = i;
+      if (!net_.fused_concat[i] && !in_place_concat_[i])
+        for (int s : net_.sources[i]) last_use[owner(s)] = std::max(last_use[owner(s)], i);
 
     const int input_channels = g.in_channels;
-    // The caller's planar f32 input is used as is when it already is the first
-    // activation (1 channel: NHWC is planar; f32), else reordered (and converted).
-    input_in_place_ = input_channels == 1 && act_ == dt::f32;
+    input_in_place_ = act_ == dt::f32 && (blocked_ || input_channels == 1);
     plan_.input = memory(memory::desc(dims(0, input_channels), dt::f32,
-                                      input_in_place_ ? kActivationLayout : tag::nchw),
+                                      input_in_place_ && !blocked_ ? layout_ : tag::nchw),
                          engine_, DNNL_MEMORY_NONE);
-    output_in_place_ = g.nodes[g.output].op == OpKind::conv;
+    output_in_place_ = g.nodes[g.output].op == OpKind::conv && !blocked_;
     plan_.output = memory(output_in_place_ ? activation_desc(g.output)
                                            : memory::desc(dims(g.output, 1), dt::f32, tag::nchw),
                           engine_, DNNL_MEMORY_NONE);
 
     std::vector<bool> slot_free(1, false);  // the scratchpad slot is never free
+    auto bind = [&](int node, int at_slot, std::size_t offset) {
+      tensor_[node] = memory(activation_desc(node), engine_, DNNL_MEMORY_NONE);
+      plan_.bindings.push_back({tensor_[node], at_slot, offset});
+    };
     for (int i = 0; i < count; ++i) {
       const Node& n = g.nodes[i];
       if (net_.fused_concat[i]) continue;
@@ -106,13 +152,13 @@ class PlanBuilder {
       } else if (i == g.output && output_in_place_) {
         tensor_[i] = plan_.output;
       } else {
-        const memory::desc desc = activation_desc(i);
-        slot[i] = take_slot(desc.get_size(), slot_free);
-        tensor_[i] = memory(desc, engine_, DNNL_MEMORY_NONE);
-        plan_.bindings.push_back({tensor_[i], slot[i]});
+        const int o = owner(i);
+        if (slot[o] < 0) slot[o] = take_slot(activation_desc(o).get_size(), slot_free);
+        bind(i, slot[o], view_of_[i] >= 0 ? view_offset_[i] : 0);
       }
+      if (in_place_concat_[i]) continue;  // its pieces' slot lives until the concat's last reader
       for (int s : net_.sources[i])
-        if (last_use[s] == i && slot[s] >= 0) slot_free[slot[s]] = true;
+        if (last_use[owner(s)] == i && slot[owner(s)] >= 0) slot_free[slot[owner(s)]] = true;
     }
   }
 
@@ -342,9 +388,10 @@ class PlanBuilder {
              pd.scratchpad_desc());
   }
 
-  // Only a concat that something other than a conv reads is materialised.
+  // Materialised only when neither fused into split convs (NHWC fp32) nor
+  // built in place (blocked layouts).
   void add_concat(int i) {
-    if (net_.fused_concat[i]) return;
+    if (net_.fused_concat[i] || in_place_concat_[i]) return;
     std::vector<memory::desc> descs;
     std::unordered_map<int, memory> args{{DNNL_ARG_DST, tensor_[i]}};
     for (std::size_t k = 0; k < net_.sources[i].size(); ++k) {
@@ -360,10 +407,15 @@ class PlanBuilder {
   dnnl::engine engine_;
   bool int8_;
   dt act_;  // activation type: f32, bf16 (also the weights') or u8
+  tag layout_;    // of every activation but the caller's input and output
+  bool blocked_;  // layout_ is nChw8c / nChw16c
   const QuantParams* quant_;  // int8 only
   std::size_t height_, width_;
   Plan plan_;
   std::vector<memory> tensor_;  // output of every executed node
+  std::vector<int> view_of_;              // the in-place concat a node is a piece of, or -1
+  std::vector<std::size_t> view_offset_;  // that piece's byte offset in the concat's buffer
+  std::vector<bool> in_place_concat_;
   bool input_in_place_ = false;
   bool output_in_place_ = false;
 };

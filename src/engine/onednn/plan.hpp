@@ -1,9 +1,11 @@
 // The execution plan for one input shape: oneDNN primitives in graph order with
-// their arguments, and where every activation lives. Activations are NHWC
-// (oneDNN's brgconv kernels take NHWC for every channel count, blocked layouts
-// fall back to reference kernels for an 8-channel stem). Buffers are slots
-// shared by all plans (only one plan runs at a time, slots grow to the largest),
-// assigned by liveness so a 1024x1024 run keeps only the live tensors.
+// their arguments, and where every activation lives. Activations take the
+// network's layout (NHWC, or nChw8c on AVX2: activation_layout.hpp). In a
+// blocked layout the caller's planar input is read as is by the first
+// convolution, and a concat is built in place (its pieces are views at
+// block-aligned channel offsets of its buffer). Buffers are slots shared by all
+// plans (only one plan runs at a time, slots grow to the largest), assigned by
+// liveness so a 1024x1024 run keeps only the live tensors.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +33,7 @@ struct Step {
 struct SlotBinding {
   dnnl::memory memory;
   int slot = 0;
+  std::size_t offset = 0;  // bytes into the slot (a piece of an in-place concat)
 };
 
 struct Plan {
