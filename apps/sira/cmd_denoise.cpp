@@ -79,6 +79,8 @@ Runner setup_denoise(CLI::App& sub) {
       "--preview out.png\n"
       "A 3-slice model sees each slice with its neighbours (the first and last slices repeat\n"
       "themselves). Images are reflect-padded to the network's multiple and cropped back.\n"
+      "Stacks stream: a reader thread reads ahead, a writer thread writes finished slices,\n"
+      "so memory does not grow with the depth; the output appears only when complete.\n"
       "See docs/engine.md.");
   return [opts] {
     check_writable(opts->output);
