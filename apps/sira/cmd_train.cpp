@@ -31,6 +31,7 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
     train::TrainOptions o;
     std::string weights = "20,0.5,2";
     bool bench = false;
+    bool per_tensor = false;
   };
   auto s = std::make_shared<State>();
   auto& o = s->o;
@@ -66,14 +67,35 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
   sub.add_option("--test-output", o.test_output,
                  "Write the final generator's restoration of test_ns here (e.g. out.h5:/restored, out.tif)");
   sub.add_flag("--bench", s->bench, "Print the training throughput (generator crops/s) on stdout");
+  sub.add_flag("--qat", o.qat.enabled,
+               "Quantisation-aware fine-tuning of the --init fp32 model: activation ranges calibrated once on the "
+               "training slices and kept fixed, fake-quantised forward, writes an int8 model (docs/quantization.md)");
+  sub.add_option("--qat-method", o.qat.method, "--qat calibration method (as sira quantize --method)")
+      ->check(CLI::IsMember({"minmax", "percentile", "mse", "entropy"}))
+      ->capture_default_str();
+  sub.add_option("--qat-percentile", o.qat.percentile, "--qat-method percentile: the percentile kept at each tail")
+      ->check(CLI::Range(50.0, 100.0))
+      ->capture_default_str();
+  sub.add_option("--weight-bits", o.qat.weight_bits,
+                 "--qat: 8, or 7 (oneDNN runs it without int16 saturation on CPUs without VNNI)")
+      ->check(CLI::IsMember({7, 8}))
+      ->capture_default_str();
+  sub.add_flag("--per-tensor", s->per_tensor, "--qat: one weight scale per layer instead of per output channel");
+  sub.add_flag("--equalize", o.qat.equalize,
+               "--qat: cross-layer equalisation of the --init weights first (keeps the fp32 function)");
+  sub.add_option("--calib-slices", o.qat.calib_slices,
+                 "--qat: calibrate on this many (middle) train_ns slices of every pair file")
+      ->capture_default_str();
   sub.footer(
       "Examples:\n"
       "  sira train -d pairs.h5 -o model.sira --iters 20000 --log train.csv --plot train.png\n"
       "  sira train -d pairs.h5 -o model.sira --iters 30000 --resume model.sira.ckpt\n"
       "  sira train -d pairs.h5 -o tuned.sira --init model.sira --iters 2000\n"
-      "  sira train -d foam.h5 -d tooth.h5 --normalization per_image -o mixed.sira --slices 1");
+      "  sira train -d foam.h5 -d tooth.h5 --normalization per_image -o mixed.sira --slices 1\n"
+      "  sira train --qat --init model.sira -d pairs.h5 -o model-int8.sira --iters 300 --lr 1e-5 --weight-bits 7");
   return [s] {
     s->o.weights = parse_weights(s->weights);
+    s->o.qat.per_channel = !s->per_tensor;
     ProgressBar bar("train", std::size_t(s->o.iterations));
     char extra[160];
     auto report = train::train(s->o, [&](const train::IterationRecord& r, std::int64_t) {

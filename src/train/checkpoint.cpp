@@ -62,6 +62,7 @@ void save_checkpoint(const std::string& path, const std::string& signature, cons
   archive.write("norm_high_percentile", c10::IValue(state.norm.high_percentile));
   archive.write("sampler", c10::IValue(state.sampler_state));
   archive.write("history", history_tensor(state.history));
+  if (!state.qat_activations.empty()) archive.write("qat_activations", c10::IValue(state.qat_activations));
   auto sub = [&](const char* key, auto& object) {
     torch::serialize::OutputArchive part(archive.compilation_unit());
     object.save(part);
@@ -120,6 +121,7 @@ TrainingState load_checkpoint(const std::string& path, const std::string& signat
     torch::Tensor history;
     archive.read("history", history);
     state.history = history_records(history);
+    if (archive.try_read("qat_activations", v)) state.qat_activations = v.toStringRef();
     auto sub = [&](const char* key, auto& object) {
       torch::serialize::InputArchive part;
       archive.read(key, part);

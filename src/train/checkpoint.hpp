@@ -23,6 +23,7 @@ struct TrainingState {
   Normalization norm;
   std::string sampler_state;
   std::vector<IterationRecord> history;
+  std::string qat_activations;  // --qat runs: the fixed activation parameters (activations_text)
 };
 
 // Identifies the networks a checkpoint fits: generator config and crop size.

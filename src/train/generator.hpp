@@ -8,11 +8,13 @@
 #include <torch/nn/pimpl.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
+#include "train/fake_quant.hpp"
 
 namespace sira::train {
 
@@ -21,7 +23,15 @@ class GeneratorImpl : public torch::nn::Module {
   explicit GeneratorImpl(const TomoganConfig& config);
 
   // x: N x slices x H x W (H, W multiples of graph().multiple()) -> N x 1 x H x W.
+  // With fake quantisation set, the forward values are the int8 network's.
   torch::Tensor forward(const torch::Tensor& x);
+
+  // Quantisation-aware training: from now on every node output but the final
+  // conv is fake-quantised with its fixed parameters and every layer computes
+  // with fake-quantised weights and bias (docs/quantization.md). Throws if a
+  // node has no activation parameters.
+  void set_fake_quant(FakeQuantConfig config);
+  const std::optional<FakeQuantConfig>& fake_quant() const { return fake_quant_; }
 
   // Copies the model's tensors into the parameters (config must match).
   void load_weights(const Model& model);
@@ -38,6 +48,8 @@ class GeneratorImpl : public torch::nn::Module {
   std::vector<torch::nn::Conv2d> convs_;
   std::vector<torch::nn::ConvTranspose2d> transposed_;
   std::map<std::string, torch::Tensor> named_;  // "enc.0.conv1.weight" -> parameter
+  std::optional<FakeQuantConfig> fake_quant_;
+  torch::Tensor forward_fake_quant(const torch::Tensor& x);
 };
 TORCH_MODULE(Generator);
 

@@ -15,10 +15,13 @@
 #include "sira/error.hpp"
 #include "sira/io.hpp"
 #include "sira/metrics.hpp"
+#include "sira/quant_recovery.hpp"
+#include "sira/quantize.hpp"
 #include "train/checkpoint.hpp"
 #include "train/discriminator.hpp"
 #include "train/generator.hpp"
 #include "train/losses.hpp"
+#include "train/qat_setup.hpp"
 #include "train/training_data.hpp"
 #include "train/training_log.hpp"
 
@@ -45,6 +48,16 @@ void check_options(const TrainOptions& o) {
   for (double v : {w.adversarial, w.mse, w.perceptual})
     if (!(v >= 0) || !std::isfinite(v)) fail("--loss-weights must be finite and >= 0");
   if (w.adversarial + w.mse + w.perceptual <= 0) fail("--loss-weights are all zero: the generator would not learn");
+  const QatOptions& q = o.qat;
+  if (!q.enabled && !(q == QatOptions{}))
+    fail("--qat-method, --qat-percentile, --weight-bits, --per-tensor, --equalize and --calib-slices only apply "
+         "with --qat");
+  if (q.enabled) {
+    if (o.init.empty())
+      fail("--qat needs --init MODEL: quantisation-aware training fine-tunes a trained fp32 model into an int8 one");
+    if (q.weight_bits != 8 && q.weight_bits != 7) fail("--weight-bits must be 8 or 7, got ", q.weight_bits);
+    if (q.calib_slices < 1) fail("--calib-slices must be at least 1, got ", q.calib_slices);
+  }
 }
 
 // The slice with its neighbours (edges replicated) as a 1 x slices x H x W tensor.
@@ -120,6 +133,10 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     start = load_model(options.init);
     if (options.slices != 0 && options.slices != start.config.slices)
       fail(options.init, ": model takes ", start.config.slices, " slices, --slices asked for ", options.slices);
+    if (options.qat.enabled && start.quant)
+      fail(options.init, ": the model is already quantised (int8); --qat fine-tunes its fp32 original");
+    // Equalisation keeps the fp32 function; QAT then starts from (and calibrates) the equalised weights.
+    if (options.qat.equalize) start = equalize_cross_layer(start);
   } else {
     TomoganConfig config;
     config.slices = options.slices == 0 ? 3 : options.slices;
@@ -139,7 +156,8 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
 
   PairData data = load_pairs(options.pairs, options.validate_every > 0 || !options.test_output.empty());
 
-  const std::string signature = architecture_signature(config, options.crop);
+  const std::string signature =
+      architecture_signature(config, options.crop) + (options.qat.enabled ? qat_signature(options.qat) : "");
   const std::string checkpoint = options.checkpoint.empty() ? options.output + ".ckpt" : options.checkpoint;
   TrainingState state;
   if (!options.resume.empty()) {
@@ -159,6 +177,28 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   }
   assign_maps(data.train, state.norm);
   assign_maps(data.test, state.norm);
+
+  // QAT: activation parameters calibrated once on the starting weights (as
+  // sira quantize would, through the engine's normalisation), then FIXED, so
+  // the trained forward is exactly the int8 network that is exported. A resumed
+  // run takes them from its checkpoint.
+  std::map<std::string, ActivationParams> qat_activations;
+  if (options.qat.enabled) {
+    if (!options.resume.empty()) {
+      qat_activations = parse_activations(state.qat_activations, options.resume);
+    } else {
+      Model calibrated = start;
+      calibrated.norm = state.norm;
+      qat_activations = calibrate(calibrated, qat_calibration_images(data.train, options.qat.calib_slices),
+                                  qat_quantize_options(options.qat, threads));
+      state.qat_activations = activations_text(qat_activations);
+    }
+    FakeQuantConfig fq;
+    fq.activations = qat_activations;
+    fq.weight_qmax = options.qat.weight_bits == 7 ? 63 : 127;
+    fq.per_channel = options.qat.per_channel;
+    generator->set_fake_quant(std::move(fq));
+  }
 
   CropSampler sampler(data.train, config.slices, options.crop, options.seed);
   if (!options.resume.empty()) sampler.restore(state.sampler_state);
@@ -192,7 +232,9 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     auto x = as_tensor(input, n, config.slices, side), y = as_tensor(target, n, 1, side);
     generator_optimizer.zero_grad();
     auto fake = generator->forward(x);
-    auto adversarial = adversarial_loss(discriminator->forward(fake), true);
+    // With adversarial weight 0 (e.g. QAT fine-tuning) the discriminator is not needed here.
+    auto adversarial =
+        w.adversarial > 0 ? adversarial_loss(discriminator->forward(fake), true) : torch::zeros({}, fake.options());
     auto mse = pixel_mse(fake, y);
     auto perc = (*perceptual)(fake, y, torch::from_blob(data_range.data(), {n}, torch::kFloat32));
     auto total = w.adversarial * adversarial + w.mse * mse + w.perceptual * perc;
@@ -270,6 +312,16 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   model.info["train_seconds"] = cat(total_seconds);
   model.info["threads"] = std::to_string(threads);
   if (!options.init.empty()) model.info["init"] = options.init;
+  if (options.qat.enabled) {
+    // The trained fp32 weights through the same quantiser the forward simulated.
+    const QatOptions& q = options.qat;
+    model = quantize_weights(model, qat_activations, qat_quantize_options(q, threads));
+    model.quant->method = "qat+" + q.method;
+    model.info["qat"] = cat("method=", q.method, q.method == "percentile" ? cat(" percentile=", q.percentile) : "",
+                            " weight_bits=", q.weight_bits, q.per_channel ? " per-channel" : " per-tensor",
+                            q.equalize ? " equalized" : "", " calib_slices=", q.calib_slices,
+                            " iterations=", options.iterations);
+  }
   save_model(model, options.output);
   report.history = state.history;
   return report;

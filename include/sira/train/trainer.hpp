@@ -19,6 +19,19 @@ struct LossWeights {
   double perceptual = 2.0;
 };
 
+// Quantisation-aware training (sira train --qat, docs/quantization.md "QAT"):
+// activation parameters calibrated once on the --init model, then fixed.
+struct QatOptions {
+  bool enabled = false;
+  std::string method = "percentile";  // calibration: minmax | percentile | mse | entropy (as sira quantize)
+  double percentile = 99.9999;
+  int weight_bits = 8;                // 8 or 7
+  bool per_channel = true;            // weight scales per output channel, else per tensor
+  bool equalize = false;              // cross-layer equalisation of the --init weights first
+  int calib_slices = 2;               // calibration: this many train_ns slices (the middle ones) per pair file
+  bool operator==(const QatOptions&) const = default;
+};
+
 struct TrainOptions {
   std::vector<std::string> pairs;  // HDF5 pair files (crops drawn from all, in proportion to their size)
   std::string normalization = "fixed";  // fixed (one map fitted to the data) | per_image (each slice's percentiles)
@@ -41,6 +54,7 @@ struct TrainOptions {
   std::string log_csv;        // per-iteration losses and validation metrics
   std::string plot_png;       // the same curves as a PNG
   std::string test_output;    // location for the final generator's restoration of test_ns
+  QatOptions qat;             // enabled: fake-quantised forward, exports an int8 model
 };
 
 // Losses of one iteration (the generator step and the mean of the
@@ -58,7 +72,7 @@ struct TrainReport {
   std::int64_t start_iteration = 0;      // where this process started (after --resume)
   double seconds = 0;                    // wall time of this process's iterations
   double crops_per_second = 0;           // generator crops/s, first iteration excluded
-  Model model;                           // what was written to options.output
+  Model model;                           // what was written to options.output (int8 with --qat)
 };
 
 // Called after every iteration with the newest record and the total.
