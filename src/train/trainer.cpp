@@ -205,7 +205,7 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
 
   const std::int64_t n = options.batch, side = options.crop;
   std::vector<float> input(std::size_t(n * config.slices * side * side)), target(std::size_t(n * side * side));
-  std::vector<float> data_range(std::size_t(n));  // per crop, for the SSIM loss
+  std::vector<float> data_range(static_cast<std::size_t>(n));  // per crop, for the SSIM loss
   const auto& w = options.weights;
 
   TrainReport report;
