@@ -32,14 +32,16 @@ torch::Tensor activation_codes(const torch::Tensor& x, const ActivationParams& p
   const float inv = quant::inverse_scale(p.scale);
   auto t = torch::mul(x.detach(), torch::scalar_tensor(inv, torch::kFloat32));
   t = torch::add(t, torch::scalar_tensor(float(p.zero_point), torch::kFloat32));
-  return torch::round(t).clamp_(0.0, 255.0);  // torch::round is half to even, like nearbyint
+  // torch::round is half to even, like nearbyint; + 0 turns a -0 code (from a
+  // small negative x) into +0, as the integer code is.
+  return torch::round(t).clamp_(0.0, 255.0).add_(0.0);
 }
 
 torch::Tensor fake_quantize_activation(const torch::Tensor& x, const ActivationParams& p) {
   const float inv = quant::inverse_scale(p.scale);
   auto unrounded = torch::mul(x.detach(), torch::scalar_tensor(inv, torch::kFloat32));
   unrounded = torch::add(unrounded, torch::scalar_tensor(float(p.zero_point), torch::kFloat32));
-  auto codes = torch::round(unrounded).clamp_(0.0, 255.0);
+  auto codes = torch::round(unrounded).clamp_(0.0, 255.0).add_(0.0);  // no -0 codes
   auto value = torch::mul(torch::sub(codes, float(p.zero_point)), torch::scalar_tensor(p.scale, torch::kFloat32));
   if (!x.requires_grad()) return value;
   const auto inside = torch::logical_and(unrounded >= 0.0, unrounded <= 255.0).to(x.scalar_type());
