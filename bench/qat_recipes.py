@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""Quantisation-aware training on a model, scored like bench/quant_recipes.py
+(docs/quantization-results.md): for each recipe, `sira train --qat --init MODEL`
+on the pair files, then denoise the test splits with the int8 model and score
+vs the clean reference and vs the fp32 model's output.
+
+  /usr/bin/python3 bench/qat_recipes.py --sira build/sira --model models/tomogan-1slice.sira \
+      --data /work/data --work /tmp/qat-recipes [--iters 200] [--threads 1]
+
+Training data: every pair file of --pairs (default: the default model's five);
+validation: test_ns / test_gt of foam_dose, foam_sparse and tooth (13 slices),
+means over all images, each set scored with its own reference data range.
+Prints a Markdown table and writes results.json into --work.
+"""
+import argparse
+import json
+import os
+import subprocess
+import time
+
+import numpy as np
+
+SETS = ["foam_dose", "foam_sparse", "tooth"]
+PAIRS = ["foam_dose", "foam_sparse", "tooth", "dendrite", "neutron"]
+
+# name, QAT options (None: the fp32 model itself)
+RECIPES = [
+    ("fp32", None),
+    ("QAT from naive: minmax, per-tensor weights", ["--qat-method", "minmax", "--per-tensor"]),
+    ("QAT from percentile + equalisation", ["--qat-method", "percentile", "--equalize"]),
+]
+
+
+def run(cmd):
+    t = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr}")
+    return r, time.time() - t
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sira", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--data", default="/work/data")
+    ap.add_argument("--work", default="/tmp/qat-recipes")
+    ap.add_argument("--threads", default="1")
+    ap.add_argument("--iters", default="200")
+    ap.add_argument("--lr", default="1e-5")
+    ap.add_argument("--crop", default="64")
+    ap.add_argument("--batch", default="8")
+    ap.add_argument("--weight-bits", default="7", help="7: oneDNN int8 runs it on AVX2 CPUs without VNNI")
+    ap.add_argument("--loss-weights", default="0,10,1",
+                    help="adv,mse,perc; default: the default model's mse/perc weights, no adversarial term "
+                         "(the discriminator is not in the model file: it would start from random)")
+    ap.add_argument("--d-steps", default="0")
+    ap.add_argument("--calib-slices", default="1",
+                    help="calibration slices per pair file (the ref fp32 calibration of the 1260x1260 dendrite "
+                         "slice dominates the set-up time)")
+    ap.add_argument("--only", action="append", default=[], help="run only recipes whose name contains this")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+
+    recipes = list(RECIPES)
+    if a.only:
+        recipes = [r for r in recipes if r[1] is None or any(o in r[0] for o in a.only)]
+    pairs = []
+    for p in PAIRS:
+        pairs += ["-d", os.path.join(a.data, p + ".h5")]
+
+    results = []
+    for i, (name, args) in enumerate(recipes):
+        model, precision, train_cmd, seconds = a.model, "fp32", None, None
+        if args is not None:
+            model = os.path.join(a.work, f"qat{i}.sira")
+            train_cmd = [a.sira, "train", "--qat", "--init", a.model] + pairs + [
+                "-o", model, "--iters", a.iters, "--lr", a.lr, "--crop", a.crop, "--batch", a.batch,
+                "--threads", a.threads, "--normalization", "per_image", "--weight-bits", a.weight_bits,
+                "--loss-weights", a.loss_weights, "--d-steps", a.d_steps, "--calib-slices", a.calib_slices,
+                "--log", os.path.join(a.work, f"qat{i}.csv")] + args
+            _, seconds = run(train_cmd)
+            precision = "int8"
+        per_image = []
+        for s in SETS:
+            h5 = os.path.join(a.data, s + ".h5")
+            out = os.path.join(a.work, f"{s}_{i}.h5")
+            run([a.sira, "denoise", "-m", model, "-i", h5 + ":/test_ns", "-o", out + ":/data",
+                 "--precision", precision, "--threads", a.threads])
+            cmd = [a.sira, "eval", "-i", out + ":/data", "-r", h5 + ":/test_gt", "--json"]
+            if precision == "int8":
+                cmd += ["--fp32", os.path.join(a.work, f"{s}_0.h5") + ":/data"]
+            e = json.loads(run(cmd)[0].stdout)
+            per_image += [(s, im["ssim"], im["psnr"], im.get("baseline", {}).get("psnr")) for im in e["images"]]
+        vs = [p[3] for p in per_image if p[3] is not None]
+        results.append({"recipe": name, "args": args, "train_command": train_cmd, "train_seconds": seconds,
+                        "ssim": float(np.mean([p[1] for p in per_image])),
+                        "psnr": float(np.mean([p[2] for p in per_image])),
+                        "psnr_vs_fp32": float(np.mean(vs)) if vs else None,
+                        "per_set": {s: {"ssim": float(np.mean([p[1] for p in per_image if p[0] == s])),
+                                        "psnr": float(np.mean([p[2] for p in per_image if p[0] == s]))}
+                                    for s in SETS}})
+        print(name, json.dumps(results[-1]), flush=True)
+        with open(os.path.join(a.work, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)
+
+    fp32 = results[0]
+    print("\n| recipe | QAT options | mean SSIM | ΔSSIM vs fp32 | mean PSNR (dB) | PSNR int8 vs fp32 (dB) | "
+          "SSIM foam_dose / foam_sparse / tooth |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        opts = "(fp32 model)" if r["args"] is None else "`" + " ".join(r["args"]) + "`"
+        vs = "—" if r["psnr_vs_fp32"] is None else f"{r['psnr_vs_fp32']:.2f}"
+        sets = " / ".join(f"{r['per_set'][s]['ssim']:.4f}" for s in SETS)
+        print(f"| {r['recipe']} | {opts} | {r['ssim']:.4f} | {r['ssim'] - fp32['ssim']:+.4f} | {r['psnr']:.2f} | "
+              f"{vs} | {sets} |")
+
+
+if __name__ == "__main__":
+    main()
