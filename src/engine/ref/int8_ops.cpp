@@ -1,9 +1,10 @@
 // The int8 operations other than the convolution (docs/quantization.md):
 // transposed conv, pooling, upsampling, concat, quantise/dequantise.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
-#include <vector>
 
+#include "engine/ref/bilinear2x_plane.hpp"
 #include "engine/ref/int8_kernels.hpp"
 #include "sira/quant.hpp"
 
@@ -51,50 +52,10 @@ void upsample_nearest2x_u8(const std::uint8_t* in, Shape s, std::uint8_t* out) {
     }
 }
 
-namespace {
-
-// One row of n codes upsampled along x into 2n floats (multiples of 1/4, exact).
-void upsample_row(const std::uint8_t* in, std::size_t n, float* out) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const float cur = in[i];
-    out[2 * i] = i == 0 ? cur : 0.25f * float(in[i - 1]) + 0.75f * cur;
-    out[2 * i + 1] = i + 1 < n ? 0.75f * cur + 0.25f * float(in[i + 1]) : cur;
-  }
-}
-
-// a * ra + b * rb (multiples of 1/16, exact), rounded once, half to even.
-void blend_rows(const float* ra, float a, const float* rb, float b, std::size_t n, std::uint8_t* out) {
-  for (std::size_t x = 0; x < n; ++x)
-    out[x] = std::uint8_t(std::clamp(std::nearbyint(a * ra[x] + b * rb[x]), 0.0f, 255.0f));
-}
-
-}  // namespace
-
+// Codes interpolated exactly in float (bilinear2x_plane.hpp), rounded once, half to even.
 void upsample_bilinear2x_u8(const std::uint8_t* in, Shape s, std::uint8_t* out) {
-  const std::size_t h = s.height, w = s.width, ow = 2 * w;
-#pragma omp parallel if (worth_threads(4 * s.size()))
-  {
-    std::vector<float> wide(h * ow);
-#pragma omp for schedule(static)
-    for (std::size_t c = 0; c < s.channels; ++c) {
-      const std::uint8_t* src = in + c * s.plane();
-      std::uint8_t* dst = out + c * 4 * s.plane();
-      for (std::size_t y = 0; y < h; ++y) upsample_row(src + y * w, w, wide.data() + y * ow);
-      for (std::size_t i = 0; i < h; ++i) {
-        const float* cur = wide.data() + i * ow;
-        const float* prev = wide.data() + (i == 0 ? 0 : i - 1) * ow;
-        const float* next = wide.data() + (i + 1 < h ? i + 1 : h - 1) * ow;
-        if (i == 0)
-          blend_rows(cur, 1.0f, cur, 0.0f, ow, dst);
-        else
-          blend_rows(prev, 0.25f, cur, 0.75f, ow, dst + 2 * i * ow);
-        if (i + 1 < h)
-          blend_rows(cur, 0.75f, next, 0.25f, ow, dst + (2 * i + 1) * ow);
-        else
-          blend_rows(cur, 1.0f, cur, 0.0f, ow, dst + (2 * i + 1) * ow);
-      }
-    }
-  }
+  upsample_bilinear2x_planes(in, s, out,
+                             [](float v) { return std::uint8_t(std::clamp(std::nearbyint(v), 0.0f, 255.0f)); });
 }
 
 void concat_channels_u8(const std::uint8_t* a, std::size_t a_channels, const std::uint8_t* b,

@@ -1,57 +1,12 @@
-// x2 bilinear upsampling as PyTorch computes it with align_corners=False.
-// For scale 2 the source coordinate of output o is o / 2 - 0.25, so
-//   out[2i]     = 0.25 * in[i-1] + 0.75 * in[i]   (in[0] for i = 0: clamped at 0)
-//   out[2i + 1] = 0.75 * in[i]   + 0.25 * in[i+1] (in[n-1] for i = n-1: clamped)
-// applied along columns, then along rows (the weights separate exactly).
-#include <vector>
-
+// x2 bilinear upsampling of fp32 activations (PyTorch align_corners=False); the
+// interpolation itself is shared with the int8 kernel (bilinear2x_plane.hpp).
+#include "engine/ref/bilinear2x_plane.hpp"
 #include "engine/ref/kernels.hpp"
 
 namespace sira::ref {
-namespace {
-
-// Upsamples one row of n samples into 2n samples.
-void upsample_row(const float* in, std::size_t n, float* out) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const float prev = in[i == 0 ? 0 : i - 1];
-    const float next = in[i + 1 < n ? i + 1 : n - 1];
-    out[2 * i] = i == 0 ? in[0] : 0.25f * prev + 0.75f * in[i];
-    out[2 * i + 1] = i + 1 < n ? 0.75f * in[i] + 0.25f * next : in[i];
-  }
-}
-
-// out = a * ra + b * rb over n samples (one blended output row).
-void blend_rows(const float* ra, float a, const float* rb, float b, std::size_t n, float* out) {
-  for (std::size_t x = 0; x < n; ++x) out[x] = a * ra[x] + b * rb[x];
-}
-
-}  // namespace
 
 void upsample_bilinear2x(const float* in, Shape s, float* out) {
-  const std::size_t h = s.height, w = s.width, ow = 2 * w;
-#pragma omp parallel if (worth_threads(4 * s.size()))
-  {
-    std::vector<float> wide(h * ow);  // this channel's rows, upsampled along x
-#pragma omp for schedule(static)
-    for (std::size_t c = 0; c < s.channels; ++c) {
-      const float* src = in + c * s.plane();
-      float* dst = out + c * 4 * s.plane();
-      for (std::size_t y = 0; y < h; ++y) upsample_row(src + y * w, w, wide.data() + y * ow);
-      for (std::size_t i = 0; i < h; ++i) {
-        const float* cur = wide.data() + i * ow;
-        const float* prev = wide.data() + (i == 0 ? 0 : i - 1) * ow;
-        const float* next = wide.data() + (i + 1 < h ? i + 1 : h - 1) * ow;
-        if (i == 0)
-          blend_rows(cur, 1.0f, cur, 0.0f, ow, dst);
-        else
-          blend_rows(prev, 0.25f, cur, 0.75f, ow, dst + 2 * i * ow);
-        if (i + 1 < h)
-          blend_rows(cur, 0.75f, next, 0.25f, ow, dst + (2 * i + 1) * ow);
-        else
-          blend_rows(cur, 1.0f, cur, 0.0f, ow, dst + (2 * i + 1) * ow);
-      }
-    }
-  }
+  upsample_bilinear2x_planes(in, s, out, [](float v) { return v; });
 }
 
 }  // namespace sira::ref
