@@ -48,7 +48,7 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
   sub.add_option("--crop", o.crop, "Square crop edge, a multiple of 8")->capture_default_str();
   sub.add_option("--batch", o.batch, "Crops per step")->capture_default_str();
   sub.add_option("--iters", o.iterations, "Total iterations (a resumed run continues to this)")->capture_default_str();
-  sub.add_option("--lr", o.lr, "Adam learning rate, generator and discriminator")->capture_default_str();
+  sub.add_option("--lr", o.lr, "Adam learning rate, generator and discriminator (on --resume it replaces the checkpoint's rate)")->capture_default_str();
   sub.add_option("--loss-weights", s->weights, "Generator loss weights adv,mse,perc")->capture_default_str();
   sub.add_option("--perceptual", o.perceptual,
                  "TorchScript feature extractor for the perceptual loss (default: SSIM loss, no download)");

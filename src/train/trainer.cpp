@@ -165,6 +165,11 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
                             discriminator_optimizer);
     if (state.iteration > options.iterations)
       fail(options.resume, ": checkpoint is at iteration ", state.iteration, ", beyond --iters ", options.iterations);
+    // The optimiser state carries its learning rate; --lr replaces it so a
+    // resumed run can continue with a decayed rate (same rate: bit-for-bit resume).
+    for (auto* optimizer : {&generator_optimizer, &discriminator_optimizer})
+      for (auto& group : optimizer->param_groups())
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(options.lr);
     if (state.norm.mode.empty()) state.norm.mode = options.normalization;  // an older checkpoint
     if (state.norm.mode != "fixed" && state.norm.mode != "per_image")
       fail(options.resume, ": checkpoint has an unknown normalisation mode '", state.norm.mode, "'");
