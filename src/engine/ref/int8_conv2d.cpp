@@ -1,43 +1,21 @@
-// int8 'same' convolution, the integer twin of conv2d.cpp: each thread copies
-// the k input rows an output row needs as int32 (q - zero_point, 0 in the
-// padding, so the padding is the real value 0) and accumulates blocks of
-// kConvBlock output channels x kColumns columns in int32 vectors, exactly.
+// int8 'same' convolution, the integer twin of conv2d.cpp (shared skeleton:
+// row_conv.hpp): the gathered rows hold q - zero_point as int32 (0 in the
+// padding, so the padding is the real value 0) and accumulate exactly in int32.
 #include <omp.h>
 
 #include <algorithm>
 
 #include "engine/ref/int8_kernels.hpp"
+#include "engine/ref/row_conv.hpp"
 #include "engine/ref/vectorize.hpp"
 #include "sira/quant.hpp"
 
 namespace sira::ref {
 namespace {
 
-constexpr std::size_t kColumns = 32;  // two Vec16i per output channel
+using row_conv::kColumns;
+using row_conv::row_stride;
 using Vec16i = std::int32_t __attribute__((vector_size(64)));
-
-inline Vec16i load16i(const std::int32_t* p) {
-  Vec16i v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
-std::size_t row_stride(std::size_t width, std::size_t kernel) { return round_up(width, kColumns) + kernel - 1; }
-
-void gather_rows(const std::uint8_t* in, Shape s, std::size_t kernel, int zero_point, std::size_t y,
-                 std::int32_t* rows) {
-  const std::size_t pad = kernel / 2, stride = row_stride(s.width, kernel);
-  for (std::size_t ci = 0; ci < s.channels; ++ci)
-    for (std::size_t ky = 0; ky < kernel; ++ky) {
-      std::int32_t* dst = rows + (ci * kernel + ky) * stride;
-      std::fill(dst, dst + stride, 0);
-      const std::ptrdiff_t sy = std::ptrdiff_t(y + ky) - std::ptrdiff_t(pad);
-      if (sy < 0 || sy >= std::ptrdiff_t(s.height)) continue;
-      const std::uint8_t* src = in + ci * s.plane() + std::size_t(sy) * s.width;
-      for (std::size_t x = 0; x < s.width; ++x) dst[pad + x] = std::int32_t(src[x]) - zero_point;
-    }
-}
 
 SIRA_REF_CLONES
 void conv_row(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv, std::size_t width,
@@ -49,19 +27,7 @@ void conv_row(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv
     const std::size_t co_count = std::min(kConvBlock, conv.out_channels - co0);
     for (std::size_t x0 = 0; x0 < width; x0 += kColumns) {
       Vec16i acc[kConvBlock][2] = {};
-      for (std::size_t ci = 0; ci < cin; ++ci)
-        for (std::size_t ky = 0; ky < k; ++ky) {
-          const std::int32_t* src = rows + (ci * k + ky) * stride + x0;
-          const std::int32_t* w = wblock + (ci * k + ky) * k * kConvBlock;
-          for (std::size_t kx = 0; kx < k; ++kx, w += kConvBlock) {
-            const Vec16i a0 = load16i(src + kx), a1 = load16i(src + kx + 16);
-#pragma GCC unroll 8
-            for (std::size_t r = 0; r < kConvBlock; ++r) {
-              acc[r][0] += w[r] * a0;
-              acc[r][1] += w[r] * a1;
-            }
-          }
-        }
+      row_conv::accumulate(rows, stride, wblock, cin, k, x0, acc);
       const std::size_t columns = std::min(kColumns, width - x0);
       for (std::size_t r = 0; r < co_count; ++r) {
         std::int32_t values[kColumns];
@@ -89,20 +55,12 @@ void conv_row(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv
 }  // namespace
 
 void pack_int8_conv_weights(const std::int8_t* torch_weights, Int8Conv& p) {
-  const std::size_t k = p.kernel, cin = p.in_channels;
-  const std::size_t blocks = round_up(p.out_channels, kConvBlock) / kConvBlock;
-  p.weights.assign(blocks * kConvBlock * cin * k * k, 0);
-  for (std::size_t b = 0; b < blocks; ++b)
-    for (std::size_t r = 0; r < kConvBlock && b * kConvBlock + r < p.out_channels; ++r) {
-      const std::size_t co = b * kConvBlock + r;
-      for (std::size_t ci = 0; ci < cin; ++ci)
-        for (std::size_t tap = 0; tap < k * k; ++tap)
-          p.weights[((b * cin + ci) * k * k + tap) * kConvBlock + r] = torch_weights[(co * cin + ci) * k * k + tap];
-    }
+  p.weights.assign(row_conv::round_up(p.out_channels, kConvBlock) * p.in_channels * p.kernel * p.kernel, 0);
+  row_conv::pack_weights(torch_weights, p.out_channels, p.in_channels, p.kernel, p.weights.data());
 }
 
 std::size_t conv2d_int8_scratch_per_thread(const Int8Conv& conv, std::size_t width) {
-  return conv.in_channels * conv.kernel * row_stride(width, conv.kernel) + 16;
+  return row_conv::scratch_per_thread(conv.in_channels, conv.kernel, width);
 }
 
 void conv2d_int8(const std::uint8_t* in, Shape s, const Int8Conv& conv, std::uint8_t* out_u8, float* out_f32,
@@ -113,7 +71,8 @@ void conv2d_int8(const std::uint8_t* in, Shape s, const Int8Conv& conv, std::uin
     if (worth_threads(s.size() * conv.out_channels * conv.kernel * conv.kernel))
   for (std::size_t y = 0; y < s.height; ++y) {
     std::int32_t* rows = scratch + std::size_t(omp_get_thread_num()) * per_thread;
-    gather_rows(in, s, conv.kernel, conv.input_zero_point, y, rows);
+    const int zp = conv.input_zero_point;
+    row_conv::gather_rows(in, s, conv.kernel, y, rows, [zp](std::uint8_t q) { return std::int32_t(q) - zp; });
     conv_row(rows, stride, conv, s.width, s.plane(), out_u8 ? out_u8 + y * s.width : nullptr,
              out_f32 ? out_f32 + y * s.width : nullptr);
   }
