@@ -15,29 +15,13 @@
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
+#include "network_fixtures.hpp"
 
 namespace sira {
 namespace {
 
-std::vector<float> random_input(int channels, std::size_t h, std::size_t w, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  std::vector<float> v(std::size_t(channels) * h * w);
-  for (float& x : v) x = u(gen);
-  return v;
-}
-
-TomoganConfig small_config(int slices, Upsample up) {
-  TomoganConfig c;
-  c.slices = slices;
-  c.stem = 5;
-  c.encoder = {7, 12};
-  c.bottleneck = 9;
-  c.decoder = {11, 6};
-  c.head = 3;
-  c.upsample = up;
-  return c;
-}
+using fixtures::random_input;
+using fixtures::small_config;
 
 TomoganConfig published_config(int slices, Upsample up) {
   TomoganConfig c;

@@ -19,17 +19,12 @@
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
+#include "network_fixtures.hpp"
 
 namespace sira {
 namespace {
 
-std::vector<float> random_input(int channels, std::size_t h, std::size_t w, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  std::vector<float> v(std::size_t(channels) * h * w);
-  for (float& x : v) x = u(gen);
-  return v;
-}
+using fixtures::random_input;
 
 TEST(OnednnBf16, RefusedWithTheReasonWhereOneDnnHasNoBf16Convolution) {
   if (!onednn_available()) GTEST_SKIP() << "built without oneDNN";

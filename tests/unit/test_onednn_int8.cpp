@@ -17,6 +17,7 @@
 
 #include "engine/backend.hpp"
 #include "sira/engine.hpp"
+#include "network_fixtures.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
@@ -270,17 +271,7 @@ Model quantised(const TomoganConfig& cfg, std::uint64_t seed, int weight_bits, b
 
 // ---- tests ----
 
-TomoganConfig small_config(int slices, Upsample up) {
-  TomoganConfig c;
-  c.slices = slices;
-  c.stem = 5;
-  c.encoder = {7, 12};
-  c.bottleneck = 9;
-  c.decoder = {11, 6};
-  c.head = 3;
-  c.upsample = up;
-  return c;
-}
+using fixtures::small_config;
 
 struct Size {
   std::size_t h, w;

@@ -12,47 +12,16 @@
 #include "sira/error.hpp"
 #include "sira/model.hpp"
 #include "sira/quantize.hpp"
+#include "network_fixtures.hpp"
 
 namespace {
 
+// A random 2-level TomoGAN with He's gain (network_fixtures.hpp says why).
 sira::Model random_model(sira::Upsample up, int slices = 1) {
-  sira::TomoganConfig cfg;
-  sira::parse_widths("8,16,32,32,16,16,8", cfg);  // 2 levels, every kind of node
-  cfg.slices = slices;
-  cfg.upsample = up;
-  sira::Model m = sira::init_model(cfg, 11);
-  // PyTorch's default init (std 1/sqrt(3 fan_in)) shrinks the signal ~1.7x per
-  // ReLU layer, so an untrained net's output would be nearly constant and any
-  // rounding would look huge against its tiny range. Scaling the weights by
-  // sqrt(6) gives He's gain (std sqrt(2/fan_in)), which keeps the signal's
-  // size through the layers as a trained network does.
-  for (auto& [name, t] : m.tensors)
-    if (name.ends_with(".weight"))
-      for (float& v : t.data) v *= std::sqrt(6.0f);
-  return m;
+  return sira::fixtures::he_scaled_model(up, 11, slices);
 }
 
-// A smooth random image with features at several scales (blobs plus noise),
-// like a reconstructed slice.
-sira::Stack test_image(std::size_t depth, std::size_t h, std::size_t w, unsigned seed) {
-  sira::Stack s(depth, h, w);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (std::size_t d = 0; d < depth; ++d) {
-    float cx[6], cy[6], r[6];
-    for (int i = 0; i < 6; ++i) cx[i] = u(rng) * w, cy[i] = u(rng) * h, r[i] = 3 + u(rng) * h / 4;
-    for (std::size_t y = 0; y < h; ++y)
-      for (std::size_t x = 0; x < w; ++x) {
-        float v = 0.05f * u(rng);
-        for (int i = 0; i < 6; ++i) {
-          const float dx = (x - cx[i]) / r[i], dy = (y - cy[i]) / r[i];
-          v += std::exp(-(dx * dx + dy * dy));
-        }
-        s.at(d, y, x) = v;
-      }
-  }
-  return s;
-}
+using sira::fixtures::blob_image;
 
 double psnr(const sira::Stack& a, const sira::Stack& ref) {
   float lo = ref.data[0], hi = ref.data[0];
@@ -84,7 +53,7 @@ std::string message_of(const std::function<void()>& f) {
 
 // int8 vs fp32 on an image the calibration did not see (same kind of data).
 TEST(QuantNetwork, Int8StaysWithinThePsnrBoundOfFp32) {
-  const sira::Stack calib = test_image(2, 64, 64, 1), image = test_image(1, 64, 64, 2);
+  const sira::Stack calib = blob_image(2, 64, 64, 1), image = blob_image(1, 64, 64, 2);
   for (auto up : {sira::Upsample::bilinear, sira::Upsample::nearest, sira::Upsample::transposed}) {
     const sira::Model m = random_model(up);
     const sira::Stack f32 = run(m, "fp32", image);
@@ -103,13 +72,13 @@ TEST(QuantNetwork, Int8StaysWithinThePsnrBoundOfFp32) {
 }
 
 TEST(QuantNetwork, Bf16StaysWithinThePsnrBoundOfFp32) {
-  const sira::Stack image = test_image(1, 64, 64, 2);
+  const sira::Stack image = blob_image(1, 64, 64, 2);
   const sira::Model m = random_model(sira::Upsample::bilinear, 3);
   EXPECT_GE(psnr(run(m, "bf16", image), run(m, "fp32", image)), 40.0);
 }
 
 TEST(QuantNetwork, TiledInt8EqualsUntiledExactly) {
-  const sira::Stack image = test_image(1, 72, 80, 3);
+  const sira::Stack image = blob_image(1, 72, 80, 3);
   sira::QuantizeOptions o;
   o.threads = 2;
   const sira::Model q = sira::quantize_model(random_model(sira::Upsample::bilinear), {{"c", image}}, o);
@@ -118,7 +87,7 @@ TEST(QuantNetwork, TiledInt8EqualsUntiledExactly) {
 }
 
 TEST(QuantNetwork, MixedPrecisionLayerRunsOnDequantisedInput) {
-  const sira::Stack image = test_image(1, 64, 64, 4);
+  const sira::Stack image = blob_image(1, 64, 64, 4);
   sira::QuantizeOptions o;
   o.threads = 2;
   const sira::Model m = random_model(sira::Upsample::transposed);
@@ -135,9 +104,9 @@ TEST(QuantNetwork, MixedPrecisionLayerRunsOnDequantisedInput) {
 
 TEST(QuantNetwork, RefusesUnusablePrecisionsAndCalibrationSets) {
   const sira::Model m = random_model(sira::Upsample::bilinear);
-  EXPECT_NE(message_of([&] { run(m, "int8", test_image(1, 16, 16, 1)); }).find("needs a quantised model"),
+  EXPECT_NE(message_of([&] { run(m, "int8", blob_image(1, 16, 16, 1)); }).find("needs a quantised model"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { run(m, "fp16", test_image(1, 16, 16, 1)); }).find("unknown"), std::string::npos);
+  EXPECT_NE(message_of([&] { run(m, "fp16", blob_image(1, 16, 16, 1)); }).find("unknown"), std::string::npos);
   sira::QuantizeOptions o;
   EXPECT_NE(message_of([&] { sira::quantize_model(m, {}, o); }).find("calibration set is empty"),
             std::string::npos);
@@ -147,7 +116,7 @@ TEST(QuantNetwork, RefusesUnusablePrecisionsAndCalibrationSets) {
   std::fill(flat.data.begin(), flat.data.end(), 3.0f);
   EXPECT_NE(message_of([&] { sira::quantize_model(m, {{"flat.tif", flat}}, o); }).find("constant"),
             std::string::npos);
-  sira::Stack bad = test_image(2, 16, 16, 1);
+  sira::Stack bad = blob_image(2, 16, 16, 1);
   bad.at(1, 2, 3) = NAN;
   const std::string msg = message_of([&] { sira::quantize_model(m, {{"bad.npy", bad}}, o); });
   EXPECT_NE(msg.find("bad.npy"), std::string::npos) << msg;
@@ -155,7 +124,7 @@ TEST(QuantNetwork, RefusesUnusablePrecisionsAndCalibrationSets) {
   bad.at(1, 2, 3) = INFINITY;
   EXPECT_NE(message_of([&] { sira::quantize_model(m, {{"inf.npy", bad}}, o); }).find("non-finite"),
             std::string::npos);
-  const sira::Model q = sira::quantize_model(m, {{"c", test_image(1, 16, 16, 1)}}, o);
-  EXPECT_NE(message_of([&] { sira::quantize_model(q, {{"c", test_image(1, 16, 16, 1)}}, o); }).find("already"),
+  const sira::Model q = sira::quantize_model(m, {{"c", blob_image(1, 16, 16, 1)}}, o);
+  EXPECT_NE(message_of([&] { sira::quantize_model(q, {{"c", blob_image(1, 16, 16, 1)}}, o); }).find("already"),
             std::string::npos);
 }

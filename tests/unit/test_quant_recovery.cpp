@@ -14,19 +14,14 @@
 #include "sira/error.hpp"
 #include "sira/quant.hpp"
 #include "sira/quant_recovery.hpp"
+#include "network_fixtures.hpp"
 
 namespace {
 
 sira::Model random_model(sira::Upsample up) {
-  sira::TomoganConfig cfg;
-  sira::parse_widths("8,16,32,32,16,16,8", cfg);
-  cfg.upsample = up;
-  sira::Model m = sira::init_model(cfg, 5);
-  // He's gain (see test_quant_network.cpp), then channel ranges that differ by
-  // 30x as in trained networks, compensated in the next layer (same function).
-  for (auto& [name, t] : m.tensors)
-    if (name.ends_with(".weight"))
-      for (float& v : t.data) v *= std::sqrt(6.0f);
+  // He's gain (network_fixtures.hpp), then channel ranges that differ by 30x as
+  // in trained networks, compensated in the next layer (same function).
+  sira::Model m = sira::fixtures::he_scaled_model(up, 5, 3);  // 3 slices: TomoganConfig's default
   for (auto [first, second] : {std::pair{"enc.1.conv1", "enc.1.conv2"}, {"dec.0.conv1", "dec.0.conv2"}}) {
     auto& w1 = m.tensors.at(std::string(first) + ".weight");
     auto& b1 = m.tensors.at(std::string(first) + ".bias");
@@ -43,23 +38,7 @@ sira::Model random_model(sira::Upsample up) {
 }
 
 sira::Stack test_image(std::size_t depth, std::size_t h, std::size_t w, unsigned seed) {
-  sira::Stack s(depth, h, w);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (std::size_t d = 0; d < depth; ++d) {
-    float cx[5], cy[5], r[5];
-    for (int i = 0; i < 5; ++i) cx[i] = u(rng) * w, cy[i] = u(rng) * h, r[i] = 3 + u(rng) * h / 4;
-    for (std::size_t y = 0; y < h; ++y)
-      for (std::size_t x = 0; x < w; ++x) {
-        float v = 0.05f * u(rng);
-        for (int i = 0; i < 5; ++i) {
-          const float dx = (x - cx[i]) / r[i], dy = (y - cy[i]) / r[i];
-          v += std::exp(-(dx * dx + dy * dy));
-        }
-        s.at(d, y, x) = v;
-      }
-  }
-  return s;
+  return sira::fixtures::blob_image(depth, h, w, seed, 5);
 }
 
 sira::Stack run(const sira::Model& m, const std::string& precision, const sira::Stack& in) {
