@@ -15,12 +15,8 @@ Prints a Markdown table and writes results.json into --work.
 import argparse
 import json
 import os
-import subprocess
-import time
 
-import numpy as np
-
-SETS = ["foam_dose", "foam_sparse", "tooth"]
+from quant_common import SETS, run, score, select
 PAIRS = ["foam_dose", "foam_sparse", "tooth", "dendrite", "neutron"]
 
 # name, QAT options (None: the fp32 model itself)
@@ -29,14 +25,6 @@ RECIPES = [
     ("QAT from naive: minmax, per-tensor weights", ["--qat-method", "minmax", "--per-tensor"]),
     ("QAT from percentile + equalisation", ["--qat-method", "percentile", "--equalize"]),
 ]
-
-
-def run(cmd):
-    t = time.time()
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr}")
-    return r, time.time() - t
 
 
 def main():
@@ -62,9 +50,7 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
 
-    recipes = list(RECIPES)
-    if a.only:
-        recipes = [r for r in recipes if r[1] is None or any(o in r[0] for o in a.only)]
+    recipes = select(RECIPES, a.only)
     pairs = []
     for p in PAIRS:
         pairs += ["-d", os.path.join(a.data, p + ".h5")]
@@ -81,25 +67,8 @@ def main():
                 "--log", os.path.join(a.work, f"qat{i}.csv")] + args
             _, seconds = run(train_cmd)
             precision = "int8"
-        per_image = []
-        for s in SETS:
-            h5 = os.path.join(a.data, s + ".h5")
-            out = os.path.join(a.work, f"{s}_{i}.h5")
-            run([a.sira, "denoise", "-m", model, "-i", h5 + ":/test_ns", "-o", out + ":/data",
-                 "--precision", precision, "--threads", a.threads])
-            cmd = [a.sira, "eval", "-i", out + ":/data", "-r", h5 + ":/test_gt", "--json"]
-            if precision == "int8":
-                cmd += ["--fp32", os.path.join(a.work, f"{s}_0.h5") + ":/data"]
-            e = json.loads(run(cmd)[0].stdout)
-            per_image += [(s, im["ssim"], im["psnr"], im.get("baseline", {}).get("psnr")) for im in e["images"]]
-        vs = [p[3] for p in per_image if p[3] is not None]
         results.append({"recipe": name, "args": args, "train_command": train_cmd, "train_seconds": seconds,
-                        "ssim": float(np.mean([p[1] for p in per_image])),
-                        "psnr": float(np.mean([p[2] for p in per_image])),
-                        "psnr_vs_fp32": float(np.mean(vs)) if vs else None,
-                        "per_set": {s: {"ssim": float(np.mean([p[1] for p in per_image if p[0] == s])),
-                                        "psnr": float(np.mean([p[2] for p in per_image if p[0] == s]))}
-                                    for s in SETS}})
+                        **score(a.sira, model, precision, a.data, a.work, i, a.threads)})
         print(name, json.dumps(results[-1]), flush=True)
         with open(os.path.join(a.work, "results.json"), "w") as f:
             json.dump(results, f, indent=1)

@@ -14,13 +14,11 @@ Prints a Markdown table and writes results.json into --work.
 import argparse
 import json
 import os
-import subprocess
-import time
 
 import h5py
 import numpy as np
 
-SETS = ["foam_dose", "foam_sparse", "tooth"]
+from quant_common import run, score, select
 
 # name, sira quantize arguments (None: the fp32 model itself)
 RECIPES = [
@@ -37,14 +35,6 @@ RECIPES = [
     ("percentile + equalisation", ["--method", "percentile", "--equalize"]),
     ("percentile + equalisation + bias correction", ["--method", "percentile", "--equalize", "--bias-correction"]),
 ]
-
-
-def run(cmd):
-    t = time.time()
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr}")
-    return r, time.time() - t
 
 
 def main():
@@ -79,13 +69,12 @@ def main():
             slices.append(t[y:y + 256, x:x + 256])
         out["data"] = np.stack(slices).astype(np.float32)
 
-    recipes = list(RECIPES)
+    recipes = list(RECIPES)  # the mixed-precision recipes join the selection below
     for t in a.target_psnr:
         recipes.append((f"percentile + bias correction + mixed precision, target {t:g} dB",
                         ["--method", "percentile", "--bias-correction", "--target-psnr", str(t),
                          "--max-images", str(a.mixed_max_images)]))
-    if a.only:
-        recipes = [r for r in recipes if r[1] is None or any(o in r[0] for o in a.only)]
+    recipes = select(recipes, a.only)
 
     results = []
     for i, (name, args) in enumerate(recipes):
@@ -96,25 +85,8 @@ def main():
                          "--threads", a.threads, "--weight-bits", a.weight_bits] + args)
             status = r.stderr.strip()
             precision = "int8"
-        per_image = []
-        for s in SETS:
-            h5 = os.path.join(a.data, s + ".h5")
-            out = os.path.join(a.work, f"{s}_{i}.h5")
-            run([a.sira, "denoise", "-m", model, "-i", h5 + ":/test_ns", "-o", out + ":/data",
-                 "--precision", precision, "--threads", a.threads])
-            cmd = [a.sira, "eval", "-i", out + ":/data", "-r", h5 + ":/test_gt", "--json"]
-            if precision == "int8":
-                cmd += ["--fp32", os.path.join(a.work, f"{s}_0.h5") + ":/data"]
-            e = json.loads(run(cmd)[0].stdout)
-            per_image += [(s, im["ssim"], im["psnr"], im.get("baseline", {}).get("psnr")) for im in e["images"]]
-        ssim = float(np.mean([p[1] for p in per_image]))
-        psnr = float(np.mean([p[2] for p in per_image]))
-        vs = [p[3] for p in per_image if p[3] is not None]
-        results.append({"recipe": name, "args": args, "ssim": ssim, "psnr": psnr,
-                        "psnr_vs_fp32": float(np.mean(vs)) if vs else None, "status": status,
-                        "per_set": {s: {"ssim": float(np.mean([p[1] for p in per_image if p[0] == s])),
-                                        "psnr": float(np.mean([p[2] for p in per_image if p[0] == s]))}
-                                    for s in SETS}})
+        results.append({"recipe": name, "args": args, "status": status,
+                        **score(a.sira, model, precision, a.data, a.work, i, a.threads)})
         print(name, json.dumps(results[-1]), flush=True)
         with open(os.path.join(a.work, "results.json"), "w") as f:
             json.dump(results, f, indent=1)
