@@ -36,6 +36,14 @@ std::string hdf5_detail() {
   return text.empty() ? text : ": " + text;
 }
 
+// Before opening an existing file: refuses (naming it) a missing or non-HDF5 one.
+void require_hdf5_file(const std::string& path) {
+  silence_hdf5_errors();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) fail(path, ": no such file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, ": not an HDF5 file", hdf5_detail());
+}
+
 std::string shape_text(const std::vector<std::size_t>& dims) {
   std::string s = "(";
   for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
@@ -179,10 +187,7 @@ H5File& H5File::operator=(H5File&&) noexcept = default;
 H5File::~H5File() = default;
 
 H5File H5File::open(const std::string& path) {
-  silence_hdf5_errors();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail(path, ": no such file");
-  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, ": not an HDF5 file", hdf5_detail());
+  require_hdf5_file(path);
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->file = H5FileId(H5Fopen(path.c_str(), H5F_ACC_RDONLY, file_access_plist().get()));
@@ -203,14 +208,12 @@ H5File H5File::create(const std::string& path) {
 }
 
 H5File H5File::edit(const std::string& path) {
-  silence_hdf5_errors();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail(path, ": no such file");
-  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, ": not an HDF5 file", hdf5_detail());
+  require_hdf5_file(path);
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->output.emplace(path);
   const std::string& temp = impl->output->temp_path();
+  std::error_code ec;
   std::filesystem::copy_file(path, temp, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) fail(path, ": cannot copy to a temporary file for editing (", ec.message(), ")");
   impl->file = H5FileId(H5Fopen(temp.c_str(), H5F_ACC_RDWR, file_access_plist().get()));
