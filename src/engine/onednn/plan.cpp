@@ -303,15 +303,22 @@ class PlanBuilder {
       add_int8_transposed(i, src);
       return;
     }
-    const Node& n = net_.graph.nodes[i];
-    const memory::dim out = net_.channels[i], in = net_.channels[net_.sources[i][0]];
     dnnl::post_ops ops;
-    if (n.relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    if (net_.graph.nodes[i].relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    add_deconv2x2_step(i, src, act_, dt::f32, attributes(ops));
+  }
+
+  // The kernel-2 stride-2 deconvolution of node i with weights and bias of these
+  // types (weights in the layout oneDNN picks, packed once).
+  void add_deconv2x2_step(int i, const memory& src, dt weight_type, dt bias_type,
+                          const dnnl::primitive_attr& attr) {
+    const Node& n = net_.graph.nodes[i];
+    const memory::dim out = net_.channels[i], in = net_.channels[net_.sources[i].at(0)];
     const dnnl::deconvolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src.get_desc(),
-        memory::desc({out, in, 2, 2}, act_, tag::any), memory::desc({out}, dt::f32, tag::x),
+        memory::desc({out, in, 2, 2}, weight_type, tag::any), memory::desc({out}, bias_type, tag::x),
         tensor_[i].get_desc(), {2, 2}, {0, 0}, {0, 0});
-    dnnl::deconvolution_forward::primitive_desc pd(desc, attributes(ops), engine_);
+    dnnl::deconvolution_forward::primitive_desc pd(desc, attr, engine_);
     add_step(i, dnnl::deconvolution_forward(pd),
              {{DNNL_ARG_SRC, src},
               {DNNL_ARG_WEIGHTS, weights_.packed(Network::weight_key(n.name), pd.weights_desc())},
@@ -372,20 +379,7 @@ class PlanBuilder {
   }
 
   void add_int8_transposed(int i, const memory& src) {
-    const Node& n = net_.graph.nodes[i];
-    const int source = net_.sources[i].at(0);
-    const memory::dim out = net_.channels[i], in = net_.channels[source];
-    const dnnl::deconvolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src.get_desc(),
-        memory::desc({out, in, 2, 2}, dt::s8, tag::any), memory::desc({out}, dt::s32, tag::x),
-        tensor_[i].get_desc(), {2, 2}, {0, 0}, {0, 0});
-    dnnl::deconvolution_forward::primitive_desc pd(desc, int8_attributes(i, source), engine_);
-    add_step(i, dnnl::deconvolution_forward(pd),
-             {{DNNL_ARG_SRC, src},
-              {DNNL_ARG_WEIGHTS, weights_.packed(Network::weight_key(n.name), pd.weights_desc())},
-              {DNNL_ARG_BIAS, weights_.packed(Network::bias_key(n.name), pd.bias_desc())},
-              {DNNL_ARG_DST, tensor_[i]}},
-             pd.scratchpad_desc());
+    add_deconv2x2_step(i, src, dt::s8, dt::s32, int8_attributes(i, net_.sources[i].at(0)));
   }
 
   // Materialised only when neither fused into split convs (NHWC fp32) nor
