@@ -4,7 +4,6 @@ prints positive rates with consistent floors; bad arguments fail cleanly.
 No timing is asserted (speed is reported by benchmarks, not tested)."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -13,17 +12,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.join(os.environ["SIRA_SOURCE_DIR"], "tests", "oracle"))
 import sira_torch  # noqa: E402
 
-SIRA = os.environ["SIRA"]
-
-
-def sira(*args):
-    return subprocess.run([SIRA, *args], capture_output=True, text=True)
-
-
-def ok(*args):
-    r = sira(*args)
-    assert r.returncode == 0, f"{args}: {r.stderr}"
-    return r
+from sira_cli import ok, run as sira  # noqa: E402
 
 
 def fails(args, message):

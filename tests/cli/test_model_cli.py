@@ -2,21 +2,10 @@
 reproducibility, help text, and clean failures on bad input."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-SIRA = os.environ["SIRA"]
-
-
-def sira(*args):
-    return subprocess.run([SIRA, *args], capture_output=True, text=True)
-
-
-def ok(*args):
-    r = sira(*args)
-    assert r.returncode == 0, f"{args}: {r.stderr}"
-    return r
+from sira_cli import ok, run as sira
 
 
 def fails(args, message, usage_error=False):

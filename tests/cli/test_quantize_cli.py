@@ -2,26 +2,12 @@
 and every unusable calibration set or precision refused with a message naming
 the problem, exit code 1 (2 for a usage error) and no output file."""
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
-SIRA = os.environ["SIRA"]
-failures = []
-
-
-def run(*args):
-    return subprocess.run([SIRA, *args], capture_output=True, text=True, timeout=600)
-
-
-def expect_error(args, needle, output, code=1):
-    r = run(*args)
-    ok = r.returncode == code and needle in r.stderr and not os.path.exists(output)
-    if not ok:
-        failures.append(f"sira {' '.join(args)}: rc {r.returncode}, stderr {r.stderr.strip()!r}, wanted {needle!r}")
-
+from sira_cli import expect_error, failures, run
 
 with tempfile.TemporaryDirectory() as tmp:
     p = lambda name: os.path.join(tmp, name)  # noqa: E731

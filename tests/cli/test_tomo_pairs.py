@@ -3,7 +3,6 @@ attributes, a test block disjoint from training (with a guard slice), the noisy 
 measurably noisier than the clean one against the phantom (PSNR, scikit-image), and
 pairs from the real tooth scan."""
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -11,19 +10,9 @@ import h5py
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio
 
-SIRA = os.environ["SIRA"]
+from sira_cli import check, failures, run
+
 REAL = os.path.join(os.environ["SIRA_SHARED_DATA"], "real")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(*args):
-    return subprocess.run([SIRA, *args], capture_output=True, text=True)
 
 
 tmp = tempfile.mkdtemp(prefix="sira_pairs_")

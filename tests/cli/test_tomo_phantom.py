@@ -9,18 +9,12 @@ import tempfile
 import numpy as np
 from skimage.data import shepp_logan_phantom
 
-SIRA = os.environ["SIRA"]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+from sira_cli import SIRA, check, failures
+from sira_cli import run as run_sira
 
 
 def run(*args):
-    return subprocess.run([SIRA, "phantom", *args], capture_output=True, text=True)
+    return run_sira("phantom", *args)
 
 
 tmp = tempfile.mkdtemp(prefix="sira_phantom_")

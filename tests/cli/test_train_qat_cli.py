@@ -2,27 +2,13 @@
 naming the problem, exit code 1 (2 for a CLI usage error), no output file; a
 one-iteration QAT run writes an int8 model that sira info reports as such."""
 import os
-import subprocess
 import sys
 import tempfile
 
 import h5py
 import numpy as np
 
-SIRA = os.environ["SIRA"]
-failures = []
-
-
-def run(*args):
-    return subprocess.run([SIRA, *args], capture_output=True, text=True, timeout=600)
-
-
-def expect_error(args, needle, output, code=1):
-    r = run(*args)
-    ok = r.returncode == code and needle in r.stderr and not os.path.exists(output)
-    if not ok:
-        failures.append(f"sira {' '.join(args)}: rc {r.returncode}, stderr {r.stderr.strip()!r}, wanted {needle!r}")
-
+from sira_cli import expect_error, failures, run
 
 with tempfile.TemporaryDirectory() as tmp:
     p = lambda name: os.path.join(tmp, name)  # noqa: E731

@@ -2,7 +2,6 @@
 format versions 1-3) are read by sira exactly (checked through sira's TIFF
 and HDF5 output, read back by tifffile/h5py); sira's .npy loads in numpy."""
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -10,12 +9,8 @@ import h5py
 import numpy as np
 import tifffile
 
-SIRA = os.environ["SIRA"]
-
-
-def convert_ok(*args):
-    r = subprocess.run([SIRA, "convert", "-q", *args], capture_output=True, text=True)
-    assert r.returncode == 0, f"sira convert {args} failed: {r.stderr}"
+sys.path.insert(0, os.path.join(os.environ["SIRA_SOURCE_DIR"], "tests", "cli"))
+from sira_cli import convert_ok  # noqa: E402
 
 
 def save_npy(path, a, version=None):

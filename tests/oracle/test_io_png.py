@@ -1,23 +1,14 @@
 """PNG: 8- and 16-bit grayscale written by PIL are read by sira exactly and
 sira's PNGs read identically in PIL; colour PNGs are refused."""
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 from PIL import Image
 
-SIRA = os.environ["SIRA"]
-
-
-def sira_convert(*args):
-    return subprocess.run([SIRA, "convert", "-q", *args], capture_output=True, text=True)
-
-
-def convert_ok(*args):
-    r = sira_convert(*args)
-    assert r.returncode == 0, f"sira convert {args} failed: {r.stderr}"
+sys.path.insert(0, os.path.join(os.environ["SIRA_SOURCE_DIR"], "tests", "cli"))
+from sira_cli import convert as sira_convert, convert_ok  # noqa: E402
 
 
 def main(tmp):

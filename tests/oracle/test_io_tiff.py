@@ -2,24 +2,15 @@
 read identically in tifffile (sira convert drives the reader/writer; NumPy's
 own .npy loader is the other end)."""
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import tifffile
 
-SIRA = os.environ["SIRA"]
+sys.path.insert(0, os.path.join(os.environ["SIRA_SOURCE_DIR"], "tests", "cli"))
+from sira_cli import convert as sira_convert, convert_ok  # noqa: E402
 SHARED = os.environ.get("SIRA_SHARED_DATA", "")
-
-
-def sira_convert(*args):
-    return subprocess.run([SIRA, "convert", "-q", *args], capture_output=True, text=True)
-
-
-def convert_ok(*args):
-    r = sira_convert(*args)
-    assert r.returncode == 0, f"sira convert {args} failed: {r.stderr}"
 
 
 def sample(dtype, shape, rng):

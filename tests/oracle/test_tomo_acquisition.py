@@ -13,14 +13,8 @@ import tempfile
 import h5py
 import numpy as np
 
-SIRA = os.environ["SIRA"]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+sys.path.insert(0, os.path.join(os.environ["SIRA_SOURCE_DIR"], "tests", "cli"))
+from sira_cli import SIRA, check, failures  # noqa: E402
 
 
 tmp = tempfile.mkdtemp(prefix="sira_acq_")
