@@ -10,7 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
-#include <unistd.h>
 
 #include "sira/engine.hpp"
 #include "sira/error.hpp"
@@ -19,8 +18,10 @@
 #include "sira/quant.hpp"
 #include "sira/quantize.hpp"
 #include "sira/train/trainer.hpp"
+#include "train_fixtures.hpp"
 #include "train/fake_quant.hpp"
 #include "train/generator.hpp"
+#include "network_fixtures.hpp"
 
 namespace fs = std::filesystem;
 using namespace sira;
@@ -157,39 +158,13 @@ TEST(QatFakeQuant, BilinearUpsampleRoundsTheInterpolatedCodesOnce) {
 
 namespace {
 
-// A random 2-level TomoGAN with He's gain (see test_quant_network.cpp: PyTorch's
-// default init shrinks the signal until the output is nearly constant).
-Model random_model(Upsample up) {
-  TomoganConfig cfg;
-  parse_widths("8,16,32,32,16,16,8", cfg);
-  cfg.slices = 1;
-  cfg.upsample = up;
-  Model m = init_model(cfg, 11);
-  m.norm = Normalization{};  // fixed, offset 0, scale 1: the engine feeds the image itself, as the test does
-  for (auto& [name, t] : m.tensors)
-    if (name.ends_with(".weight"))
-      for (float& v : t.data) v *= std::sqrt(6.0f);
-  return m;
-}
+using fixtures::blob_image;
 
-Stack blob_image(std::size_t depth, std::size_t h, std::size_t w, unsigned seed) {
-  Stack s(depth, h, w);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  for (std::size_t d = 0; d < depth; ++d) {
-    float cx[6], cy[6], r[6];
-    for (int i = 0; i < 6; ++i) cx[i] = u(rng) * w, cy[i] = u(rng) * h, r[i] = 3 + u(rng) * h / 4;
-    for (std::size_t y = 0; y < h; ++y)
-      for (std::size_t x = 0; x < w; ++x) {
-        float v = 0.05f * u(rng);
-        for (int i = 0; i < 6; ++i) {
-          const float dx = (x - cx[i]) / r[i], dy = (y - cy[i]) / r[i];
-          v += std::exp(-(dx * dx + dy * dy));
-        }
-        s.at(d, y, x) = v;
-      }
-  }
-  return s;
+// A random 2-level TomoGAN with He's gain (network_fixtures.hpp says why).
+Model random_model(Upsample up) {
+  Model m = fixtures::he_scaled_model(up, 11);
+  m.norm = Normalization{};  // fixed, offset 0, scale 1: the engine feeds the image itself, as the test does
+  return m;
 }
 
 // Calibrated parameters moved at random (scales x0.6..1.2, so some values
@@ -286,17 +261,7 @@ TEST(QatGenerator, FakeQuantForwardMatchesTheRefInt8EngineOnTheExportedModel) {
 
 namespace {
 
-struct ScratchDir {
-  fs::path path;
-  explicit ScratchDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("sira_test_qat_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using fixtures::ScratchDir;  // named "qat_<test>"
 
 // Pairs: blobs (clean) and blobs plus Gaussian noise (noisy).
 std::string write_pairs(const fs::path& file) {
@@ -335,19 +300,12 @@ train::TrainOptions qat_options(const fs::path& dir) {
   return o;
 }
 
-std::string error_of(const train::TrainOptions& o) {
-  try {
-    train::train(o);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using fixtures::error_of;
 
 }  // namespace
 
 TEST(Qat, ShortRunLowersThePixelLossAndExportsAnInt8Model) {
-  const ScratchDir scratch("learn");
+  const ScratchDir scratch("qat_learn");
   auto o = qat_options(scratch.path);
   o.iterations = 40;
   o.lr = 1e-3;
@@ -371,7 +329,7 @@ TEST(Qat, ShortRunLowersThePixelLossAndExportsAnInt8Model) {
 }
 
 TEST(Qat, ResumeReproducesTheUninterruptedRunBitForBit) {
-  const ScratchDir scratch("resume");
+  const ScratchDir scratch("qat_resume");
   auto whole = qat_options(scratch.path);
   whole.qat.equalize = true;
   whole.qat.per_channel = false;
@@ -396,7 +354,7 @@ TEST(Qat, ResumeReproducesTheUninterruptedRunBitForBit) {
 }
 
 TEST(Qat, BadUseIsAClearError) {
-  const ScratchDir scratch("bad");
+  const ScratchDir scratch("qat_bad");
   const auto o = qat_options(scratch.path);
 
   auto no_init = o;

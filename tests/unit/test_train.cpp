@@ -7,13 +7,13 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
-#include <unistd.h>
 
 #include "sira/error.hpp"
 #include "sira/hdf5.hpp"
 #include "sira/metrics.hpp"
 #include "sira/model.hpp"
 #include "sira/train/trainer.hpp"
+#include "train_fixtures.hpp"
 #include "train/discriminator.hpp"
 #include "train/generator.hpp"
 #include "train/losses.hpp"
@@ -23,18 +23,7 @@ using namespace sira;
 
 namespace {
 
-// A per-test scratch folder, removed afterwards.
-struct ScratchDir {
-  fs::path path;
-  explicit ScratchDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("sira_test_train_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using fixtures::ScratchDir;  // named "train_<test>"
 
 // Smooth blobs (clean) and the same plus Gaussian noise (noisy).
 Stack clean_slices(std::size_t depth, std::size_t h, std::size_t w, unsigned seed) {
@@ -85,14 +74,7 @@ train::TrainOptions tiny_options(const fs::path& dir, const std::string& pairs) 
   return o;
 }
 
-std::string error_of(const train::TrainOptions& o) {
-  try {
-    train::train(o);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using fixtures::error_of;
 
 }  // namespace
 
@@ -167,7 +149,7 @@ TEST(TrainLosses, AdversarialIsBinaryCrossEntropyWithLogits) {
 }
 
 TEST(Train, ShortRunLowersThePixelLossAndExportsATrainedModel) {
-  const ScratchDir scratch("learn");
+  const ScratchDir scratch("train_learn");
   const auto& dir = scratch.path;
   auto o = tiny_options(dir, write_pairs(dir / "pairs.h5"));
   o.iterations = 40;
@@ -195,7 +177,7 @@ TEST(Train, ShortRunLowersThePixelLossAndExportsATrainedModel) {
 // The resumed run must follow the checkpoint (weights, optimisers, sampler and
 // normalisation), whatever the resuming command says about normalisation.
 void check_resume_reproduces(const std::string& mode) {
-  const ScratchDir scratch("resume_" + mode);
+  const ScratchDir scratch("train_resume_" + mode);
   const auto& dir = scratch.path;
   const auto pairs = write_pairs(dir / "pairs.h5");
   auto whole = tiny_options(dir, pairs);
@@ -234,7 +216,7 @@ TEST(Train, ResumeReproducesTheUninterruptedRunBitForBit) { check_resume_reprodu
 TEST(Train, ResumeWithPerImageNormalisationReproducesTheRun) { check_resume_reproduces("per_image"); }
 
 TEST(Train, InitFineTunesAndKeepsTheModelsNormalisation) {
-  const ScratchDir scratch("init");
+  const ScratchDir scratch("train_init");
   const auto& dir = scratch.path;
   auto base = tiny_options(dir, write_pairs(dir / "pairs.h5"));
   base.iterations = 1;
@@ -261,7 +243,7 @@ TEST(Train, InitFineTunesAndKeepsTheModelsNormalisation) {
 }
 
 TEST(Train, BadInputIsAClearError) {
-  const ScratchDir scratch("bad");
+  const ScratchDir scratch("train_bad");
   const auto& dir = scratch.path;
   const auto pairs = write_pairs(dir / "pairs.h5");
   auto o = tiny_options(dir, pairs);
