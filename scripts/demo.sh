@@ -9,7 +9,7 @@ mkdir -p "$out"
 
 noisy=samples/tooth_lowdose.tif
 clean=samples/tooth_fulldose.tif
-model=models/tomogan-1slice.sira   # preliminary default: see models/tomogan-1slice.md
+model=models/tomogan-1slice.sira   # the default model: see models/tomogan-1slice.md
 
 if [ ! -f "$model" ]; then
   model="$out/untrained-1slice.sira"
