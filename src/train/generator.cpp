@@ -55,21 +55,51 @@ GeneratorImpl::GeneratorImpl(const TomoganConfig& config)
   }
 }
 
+// One walk of the graph. With fake quantisation set it is the int8 network of
+// docs/quantization.md in float: every value that the engine stores as uint8 is
+// fake-quantised with its tensor's parameters; convs use the dequantised int8
+// weights and int32 bias. Pooling, nearest upsample and concat move values that
+// are already on their (shared) grid, so quantising their outputs again changes
+// nothing; bilinear runs on the codes as the engine does.
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& x) {
   namespace F = torch::nn::functional;
-  if (fake_quant_) return forward_fake_quant(x);
+  const FakeQuantConfig* fq = fake_quant_ ? &*fake_quant_ : nullptr;
+  const auto params = [&](int node) -> const ActivationParams& {
+    return fq->activations.at(graph_.nodes[std::size_t(node)].name);
+  };
   std::vector<torch::Tensor> out(graph_.nodes.size());
   for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
     const Node& node = graph_.nodes[i];
     auto in = [&](std::size_t k) -> const torch::Tensor& { return out[node.inputs.at(k)]; };
     torch::Tensor y;
+    bool on_grid = false;  // y already holds quantised values of this node's parameters
     switch (node.op) {
       case OpKind::input: y = x; break;
-      case OpKind::conv: y = convs_[i]->forward(in(0)); break;
+      case OpKind::conv:
+        if (fq) {
+          const auto& conv = convs_[i];
+          const auto s = weight_scales(conv->weight, fq->weight_qmax, fq->per_channel, 0);
+          const auto w = fake_quantize_weight(conv->weight, s, fq->weight_qmax, 0);
+          const auto b = fake_quantize_bias(conv->bias, params(node.inputs.at(0)).scale, s);
+          const std::int64_t pad = node.kernel / 2;
+          y = torch::conv2d(in(0), w, b, {1, 1}, {pad, pad});
+        } else {
+          y = convs_[i]->forward(in(0));
+        }
+        break;
       case OpKind::maxpool: y = torch::max_pool2d(in(0), 2, 2); break;
       case OpKind::upsample:
-        if (node.upsample == Upsample::transposed) {
+        if (node.upsample == Upsample::transposed && fq) {
+          const auto& up = transposed_[i];
+          const auto s = weight_scales(up->weight, fq->weight_qmax, fq->per_channel, 1);
+          const auto w = fake_quantize_weight(up->weight, s, fq->weight_qmax, 1);
+          const auto b = fake_quantize_bias(up->bias, params(node.inputs.at(0)).scale, s);
+          y = torch::conv_transpose2d(in(0), w, b, {2, 2});
+        } else if (node.upsample == Upsample::transposed) {
           y = transposed_[i]->forward(in(0));
+        } else if (node.upsample == Upsample::bilinear && fq) {
+          y = fake_quantize_bilinear_upsample(in(0), params(int(i)));
+          on_grid = true;
         } else {
           auto opts = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0});
           if (node.upsample == Upsample::bilinear)
@@ -87,6 +117,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& x) {
       }
     }
     if (node.relu) y = torch::relu(y);
+    if (fq && int(i) != graph_.output && !on_grid) y = fake_quantize_activation(y, params(int(i)));
     out[i] = std::move(y);
   }
   return out.at(graph_.output);
@@ -99,65 +130,6 @@ void GeneratorImpl::set_fake_quant(FakeQuantConfig config) {
   fake_quant_ = std::move(config);
 }
 
-// The int8 network of docs/quantization.md in float: every value that the
-// engine stores as uint8 is fake-quantised with its tensor's parameters; convs
-// use the dequantised int8 weights and int32 bias. Pooling, nearest upsample and
-// concat move values that are already on their (shared) grid, so quantising
-// their outputs again changes nothing; bilinear runs on the codes as the engine does.
-torch::Tensor GeneratorImpl::forward_fake_quant(const torch::Tensor& x) {
-  namespace F = torch::nn::functional;
-  const FakeQuantConfig& fq = *fake_quant_;
-  const auto params = [&](int node) -> const ActivationParams& {
-    return fq.activations.at(graph_.nodes[std::size_t(node)].name);
-  };
-  std::vector<torch::Tensor> out(graph_.nodes.size());
-  for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
-    const Node& node = graph_.nodes[i];
-    auto in = [&](std::size_t k) -> const torch::Tensor& { return out[node.inputs.at(k)]; };
-    const bool is_output = int(i) == graph_.output;
-    torch::Tensor y;
-    bool on_grid = false;  // y already holds quantised values of this node's parameters
-    switch (node.op) {
-      case OpKind::input: y = x; break;
-      case OpKind::conv: {
-        const auto& conv = convs_[i];
-        const auto s = weight_scales(conv->weight, fq.weight_qmax, fq.per_channel, 0);
-        const auto w = fake_quantize_weight(conv->weight, s, fq.weight_qmax, 0);
-        const auto b = fake_quantize_bias(conv->bias, params(node.inputs.at(0)).scale, s);
-        const std::int64_t pad = node.kernel / 2;
-        y = torch::conv2d(in(0), w, b, {1, 1}, {pad, pad});
-        break;
-      }
-      case OpKind::maxpool: y = torch::max_pool2d(in(0), 2, 2); break;
-      case OpKind::upsample:
-        if (node.upsample == Upsample::transposed) {
-          const auto& up = transposed_[i];
-          const auto s = weight_scales(up->weight, fq.weight_qmax, fq.per_channel, 1);
-          const auto w = fake_quantize_weight(up->weight, s, fq.weight_qmax, 1);
-          const auto b = fake_quantize_bias(up->bias, params(node.inputs.at(0)).scale, s);
-          y = torch::conv_transpose2d(in(0), w, b, {2, 2});
-        } else if (node.upsample == Upsample::bilinear) {
-          y = fake_quantize_bilinear_upsample(in(0), params(int(i)));
-          on_grid = true;
-        } else {
-          y = F::interpolate(in(0), F::InterpolateFuncOptions()
-                                        .scale_factor(std::vector<double>{2.0, 2.0})
-                                        .mode(torch::kNearest));
-        }
-        break;
-      case OpKind::concat: {
-        std::vector<torch::Tensor> parts;
-        for (std::size_t k = 0; k < node.inputs.size(); ++k) parts.push_back(in(k));
-        y = torch::cat(parts, 1);
-        break;
-      }
-    }
-    if (node.relu) y = torch::relu(y);
-    if (!is_output && !on_grid) y = fake_quantize_activation(y, params(int(i)));
-    out[i] = std::move(y);
-  }
-  return out.at(graph_.output);
-}
 
 void GeneratorImpl::load_weights(const Model& model) {
   torch::NoGradGuard no_grad;

@@ -49,7 +49,6 @@ class GeneratorImpl : public torch::nn::Module {
   std::vector<torch::nn::ConvTranspose2d> transposed_;
   std::map<std::string, torch::Tensor> named_;  // "enc.0.conv1.weight" -> parameter
   std::optional<FakeQuantConfig> fake_quant_;
-  torch::Tensor forward_fake_quant(const torch::Tensor& x);
 };
 TORCH_MODULE(Generator);
 
