@@ -1,6 +1,9 @@
 // Intensity normalisation: numpy-compatible percentiles and the two modes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <random>
 #include <vector>
 
 #include "engine/normalize.hpp"
@@ -15,6 +18,33 @@ TEST(EngineNormalize, PercentileInterpolatesLikeNumpy) {
   EXPECT_NEAR(sira::percentile(v.data(), v.size(), 100), 10.0, 1e-9);
   EXPECT_NEAR(sira::percentile(v.data(), v.size(), 99.5), 9.955, 1e-6);
   EXPECT_THROW(sira::percentile(v.data(), v.size(), 101), sira::Error);
+}
+
+// Oracle: numpy's linear interpolation between the closest ranks of a sorted copy.
+double sorted_percentile(std::vector<float> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double rank = q / 100.0 * double(v.size() - 1);
+  const std::size_t lo = std::size_t(std::floor(rank));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return double(v[lo]) + (rank - double(lo)) * (double(v[hi]) - double(v[lo]));
+}
+
+TEST(EngineNormalize, PercentileMatchesASortedCopyOnMixedSignsAndTies) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> gauss(0.0f, 50.0f);
+  std::vector<float> v(100003);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = i % 7 == 0 ? std::round(gauss(rng)) : gauss(rng);  // ties among the rounded ones
+  v[10] = -0.0f;
+  v[11] = 0.0f;
+  v[12] = -1e-40f;  // subnormals keep their order
+  v[13] = 1e-40f;
+  v[14] = -3e38f;
+  v[15] = 3e38f;
+  for (double q : {0.0, 0.5, 1.0, 25.0, 49.999, 50.0, 75.3, 99.5, 100.0})
+    EXPECT_EQ(sira::percentile(v.data(), v.size(), q), sorted_percentile(v, q)) << "q=" << q;
+  const std::vector<float> one{-2.5f};
+  EXPECT_EQ(sira::percentile(one.data(), 1, 99.5), -2.5);
 }
 
 TEST(EngineNormalize, PerImageMapsThePercentileRangeToUnit) {
