@@ -42,6 +42,12 @@ class StackWriter {
   // Slices come in order: `first` must be the number written so far, and the
   // block's height and width must be the output's.
   void write_slices(std::size_t first, const Stack& block);
+  // Writes rows [first_row, first_row + band.height) of output slice `slice`
+  // (band: depth 1, the output's width). Rows come in order too: `slice` is the
+  // one being written and `first_row` the number of its rows written so far.
+  // TIFF and .npy write them at once, so a slice need never be held whole; the
+  // other formats gather the slice and write it when its last row arrives.
+  void write_rows(std::size_t slice, std::size_t first_row, const Stack& band);
   std::size_t written() const { return written_; }
   // Once every slice is written: finishes the file and moves it into place.
   void commit();
@@ -49,10 +55,16 @@ class StackWriter {
  protected:
   StackWriter(std::string spec, const StackInfo& shape, DType as);
   virtual void write_range(std::size_t first, const Stack& block) = 0;
+  // Rows of slice `written_` (checked); by default gathered into a whole slice.
+  virtual void write_band(std::size_t first_row, const Stack& band);
   virtual void finish() = 0;
   std::string spec_;
   StackInfo shape_;  // dtype = the type written
   std::size_t written_ = 0;
+  std::size_t rows_written_ = 0;  // of slice written_, by write_rows
+
+ private:
+  Stack gathered_;  // write_band's default: the slice being assembled
 };
 
 // An output of `shape` (depth, height, width, is_2d) written as `as`. An existing

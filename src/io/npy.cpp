@@ -140,6 +140,15 @@ class NpyStackWriter final : public StackWriter {
       check();
     }
   }
+  // Rows go to the file in order, so a band is written as it comes.
+  void write_band(std::size_t first_row, const Stack& band) override {
+    bytes_.resize(band.slice_size() * dtype_size(shape_.dtype));
+    encode_samples(band, 0, band.slice_size(), shape_.dtype, spec_, bytes_.data(), written_,
+                   first_row);
+    out_.write(reinterpret_cast<const char*>(bytes_.data()),
+               static_cast<std::streamsize>(bytes_.size()));
+    check();
+  }
   void finish() override {
     out_.close();
     check();

@@ -23,22 +23,24 @@ namespace {
 
 [[noreturn]] void fail_sample(const Stack& s, std::size_t index, float value, DType as,
                               const std::string& what, std::size_t slice_offset,
-                              const char* problem) {
+                              std::size_t row_offset, const char* problem) {
   const std::size_t plane = s.slice_size();
-  fail(what, ": value ", value, " at slice ", slice_offset + index / plane, ", row ", (index % plane) / s.width,
+  fail(what, ": value ", value, " at slice ", slice_offset + index / plane, ", row ",
+       row_offset + (index % plane) / s.width,
        ", column ", index % s.width, " ", problem, " for ", dtype_name(as),
        " (scale or clip the data, or write float32)");
 }
 
 template <typename Int>
 void encode_integers(const Stack& s, std::size_t first, std::size_t n, DType as,
-                     const std::string& what, std::size_t slice_offset, unsigned char* out) {
+                     const std::string& what, std::size_t slice_offset, std::size_t row_offset,
+                     unsigned char* out) {
   constexpr double top = static_cast<double>(std::numeric_limits<Int>::max());
   for (std::size_t i = 0; i < n; ++i) {
     const float v = s.data[first + i];
-    if (std::isnan(v)) fail_sample(s, first + i, v, as, what, slice_offset, "is not a number");
+    if (std::isnan(v)) fail_sample(s, first + i, v, as, what, slice_offset, row_offset, "is not a number");
     const double r = std::round(static_cast<double>(v));  // halves away from zero
-    if (r < 0.0 || r > top) fail_sample(s, first + i, v, as, what, slice_offset, "is out of range");
+    if (r < 0.0 || r > top) fail_sample(s, first + i, v, as, what, slice_offset, row_offset, "is out of range");
     const Int x = static_cast<Int>(r);
     std::memcpy(out + i * sizeof(Int), &x, sizeof(Int));
   }
@@ -70,11 +72,12 @@ void decode_as(const unsigned char* in, std::size_t n, bool swap, float* out) {
 }  // namespace
 
 void encode_samples(const Stack& s, std::size_t first, std::size_t n, DType as,
-                    const std::string& what, unsigned char* out, std::size_t slice_offset) {
+                    const std::string& what, unsigned char* out, std::size_t slice_offset,
+                    std::size_t row_offset) {
   if (first + n > s.data.size()) fail(what, ": sample range exceeds the stack");
   switch (as) {
-    case DType::u8: encode_integers<std::uint8_t>(s, first, n, as, what, slice_offset, out); return;
-    case DType::u16: encode_integers<std::uint16_t>(s, first, n, as, what, slice_offset, out); return;
+    case DType::u8: encode_integers<std::uint8_t>(s, first, n, as, what, slice_offset, row_offset, out); return;
+    case DType::u16: encode_integers<std::uint16_t>(s, first, n, as, what, slice_offset, row_offset, out); return;
     case DType::f32: std::memcpy(out, s.data.data() + first, n * sizeof(float)); return;
   }
 }

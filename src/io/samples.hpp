@@ -16,7 +16,8 @@ std::size_t dtype_size(DType t);
 // `out`, which holds n * dtype_size(as) bytes. `what` names the output in errors;
 // `slice_offset` is added to the slice number they give (s is a block of a larger stack).
 void encode_samples(const Stack& s, std::size_t first, std::size_t n, DType as,
-                    const std::string& what, unsigned char* out, std::size_t slice_offset = 0);
+                    const std::string& what, unsigned char* out, std::size_t slice_offset = 0,
+                    std::size_t row_offset = 0);
 
 // Numeric sample types found in files (beyond the three sira keeps).
 enum class SampleKind { unsigned_int, signed_int, ieee_float };

@@ -23,7 +23,7 @@ StackWriter::StackWriter(std::string spec, const StackInfo& shape, DType as)
 }
 
 void StackWriter::write_slices(std::size_t first, const Stack& block) {
-  if (first != written_)
+  if (first != written_ || rows_written_ != 0)
     fail(spec_, ": slice ", first, " written out of order (", written_, " slices written so far)");
   if (block.height != shape_.height || block.width != shape_.width)
     fail(spec_, ": slices of ", block.height, "x", block.width, " written to an output of ",
@@ -33,6 +33,32 @@ void StackWriter::write_slices(std::size_t first, const Stack& block) {
   if (block.data.size() != block.depth * block.slice_size()) fail(spec_, ": stack data size mismatch");
   write_range(first, block);
   written_ += block.depth;
+}
+
+void StackWriter::write_rows(std::size_t slice, std::size_t first_row, const Stack& band) {
+  if (slice != written_ || first_row != rows_written_)
+    fail(spec_, ": rows from ", first_row, " of slice ", slice, " written out of order (",
+         written_, " slices and ", rows_written_, " rows of the next written so far)");
+  if (written_ >= shape_.depth) fail(spec_, ": more slices than the output's ", shape_.depth);
+  if (band.depth != 1 || band.width != shape_.width || band.height == 0 ||
+      band.height > shape_.height - first_row || band.data.size() != band.slice_size())
+    fail(spec_, ": a band of ", band.height, "x", band.width, " rows does not fit rows ",
+         first_row, ".. of a ", shape_.height, "x", shape_.width, " slice");
+  write_band(first_row, band);
+  rows_written_ += band.height;
+  if (rows_written_ == shape_.height) {
+    rows_written_ = 0;
+    ++written_;
+  }
+}
+
+void StackWriter::write_band(std::size_t first_row, const Stack& band) {
+  if (first_row == 0) gathered_ = Stack(1, shape_.height, shape_.width, band.dtype);
+  std::copy(band.data.begin(), band.data.end(), gathered_.data.begin() + std::ptrdiff_t(first_row * shape_.width));
+  if (first_row + band.height == shape_.height) {
+    write_range(written_, gathered_);
+    gathered_ = Stack();
+  }
 }
 
 void StackWriter::commit() {

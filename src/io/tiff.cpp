@@ -217,7 +217,7 @@ StackInfo probe_tiff(const std::string& file) {
 
 Stack read_tiff(const std::string& file, std::size_t first, std::size_t count) {
   require_file(file);
-  TiffFile f(file, "r", file);
+  TiffFile f(file, "rm", file);
   const std::size_t pages = count_pages(f);
   count = resolve_slice_count(pages, first, count, file);
   select_page(f, first);
@@ -247,7 +247,9 @@ namespace {
 // page chain from the start.
 class TiffStackReader final : public StackReader {
  public:
-  explicit TiffStackReader(const std::string& file) : tiff_(checked(file), "r", file) {
+  // "m": read with read(2), not mmap: libtiff maps the whole file otherwise,
+  // and every page read stays resident (64 MB for one 4096² float32 image).
+  explicit TiffStackReader(const std::string& file) : tiff_(checked(file), "rm", file) {
     const std::size_t pages = count_pages(tiff_);
     select_page(tiff_, 0);
     layout_ = describe_page(tiff_, 0);
@@ -302,12 +304,14 @@ class TiffStackWriter final : public StackWriter {
         output_(file),
         tiff_(output_.temp_path(),
               shape.depth * shape.height * shape.width * item_ > (std::size_t(1) << 31) ? "w8" : "w",
-              file),
-        bytes_(shape.height * row_bytes_) {}
+              file) {}
 
  protected:
   void write_range(std::size_t first, const Stack& block) override {
-    for (std::size_t d = 0; d < block.depth; ++d) write_page(first + d, block, d);
+    for (std::size_t d = 0; d < block.depth; ++d) write_rows_of(first + d, block, d, 0, shape_.height);
+  }
+  void write_band(std::size_t first_row, const Stack& band) override {
+    write_rows_of(written_, band, 0, first_row, band.height);
   }
   void finish() override {
     if (!TIFFFlush(tiff_.get())) fail(spec_, ": write failed", tiff_.detail());
@@ -316,11 +320,34 @@ class TiffStackWriter final : public StackWriter {
   }
 
  private:
-  void write_page(std::size_t page, const Stack& block, std::size_t d) {
+  // Rows [first_row, first_row + rows) of page `page`, taken from slice d of
+  // `block` (which holds exactly those rows). Rows arrive in order; they are
+  // encoded into one strip buffer and each strip is written when it is full, so
+  // no page-sized buffer exists (67 MB at 4096² float32).
+  void write_rows_of(std::size_t page, const Stack& block, std::size_t d, std::size_t first_row,
+                     std::size_t rows) {
+    const std::size_t height = shape_.height, width = shape_.width;
+    if (first_row == 0) begin_page(page);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t y = first_row + r;
+      const std::size_t in_strip = y % rows_per_strip_;
+      encode_samples(block, d * block.slice_size() + r * width, width, shape_.dtype, spec_,
+                     bytes_.data() + in_strip * row_bytes_, page - d, first_row);
+      if (in_strip + 1 == rows_per_strip_ || y + 1 == height) {
+        if (TIFFWriteEncodedStrip(tiff_.get(), static_cast<std::uint32_t>(y / rows_per_strip_),
+                                  bytes_.data(), static_cast<tmsize_t>((in_strip + 1) * row_bytes_)) < 0)
+          fail(spec_, ": write failed at page ", page, tiff_.detail());
+      }
+    }
+    if (first_row + rows == height && !TIFFWriteDirectory(tiff_.get()))
+      fail(spec_, ": write failed at page ", page, tiff_.detail());
+  }
+
+  void begin_page(std::size_t page) {
     const StackInfo& s = shape_;
     const DType as = s.dtype;
-    const std::uint32_t rows_per_strip =
-        static_cast<std::uint32_t>(std::clamp<std::size_t>((1u << 16) / row_bytes_, 1, s.height));
+    rows_per_strip_ = std::clamp<std::size_t>((1u << 16) / row_bytes_, 1, s.height);
+    bytes_.resize(rows_per_strip_ * row_bytes_);
     TIFF* tif = tiff_.get();
     TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, static_cast<std::uint32_t>(s.width));
     TIFFSetField(tif, TIFFTAG_IMAGELENGTH, static_cast<std::uint32_t>(s.height));
@@ -331,24 +358,15 @@ class TiffStackWriter final : public StackWriter {
     TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
     TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
-    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, rows_per_strip);
+    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, static_cast<std::uint32_t>(rows_per_strip_));
     if (s.depth > 1 && s.depth <= 0xffff) {  // PAGENUMBER is 16-bit
       TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
       TIFFSetField(tif, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(page),
                    static_cast<std::uint16_t>(s.depth));
     }
-    encode_samples(block, d * block.slice_size(), block.slice_size(), as, spec_, bytes_.data(),
-                   page - d);
-    for (std::size_t y = 0; y < s.height; y += rows_per_strip) {
-      const std::size_t rows = std::min<std::size_t>(rows_per_strip, s.height - y);
-      if (TIFFWriteEncodedStrip(tif, TIFFComputeStrip(tif, static_cast<std::uint32_t>(y), 0),
-                                bytes_.data() + y * row_bytes_,
-                                static_cast<tmsize_t>(rows * row_bytes_)) < 0)
-        fail(spec_, ": write failed at page ", page, tiff_.detail());
-    }
-    if (!TIFFWriteDirectory(tif)) fail(spec_, ": write failed at page ", page, tiff_.detail());
   }
 
+  std::size_t rows_per_strip_ = 1;
   std::size_t item_, row_bytes_;
   AtomicOutput output_;  // declared before tiff_: the file closes before the temporary goes
   TiffFile tiff_;
