@@ -294,6 +294,9 @@ Runner setup_bench(CLI::App& sub) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub.add_option("--tile", opts->engine.tile, "Tile edge in pixels (0 = whole image)")->capture_default_str();
+  sub.add_option("--halo", opts->engine.halo,
+                 "Tile overlap in pixels (default: the receptive radius: tiled equals untiled)")
+      ->check(CLI::NonNegativeNumber);
   sub.add_option("--runs", opts->runs, "Timed runs after the warm-up")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -57,7 +57,13 @@ Runner setup_denoise(CLI::App& sub) {
                  "Tile edge in pixels (0 = whole image); tiles overlap by the network's "
                  "receptive radius, so the result equals the untiled one while memory stays "
                  "bounded by the tile size")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  sub.add_option("--halo", opts->engine.halo,
+                 "Tile overlap in pixels (default: the receptive radius, 56 for TomoGAN, which makes "
+                 "the result equal the untiled one). A smaller halo runs faster and differs from the "
+                 "untiled result near tile edges (measured in docs/benchmarks.md)")
+      ->check(CLI::NonNegativeNumber);
   sub.add_option("--precision", opts->engine.precision,
                  "Arithmetic precision: fp32; bf16 (any model; emulated by the ref backend where "
                  "the CPU lacks it); int8 (a model from sira quantize). See docs/quantization.md")

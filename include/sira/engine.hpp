@@ -29,6 +29,10 @@ struct EngineOptions {
   std::string precision = "fp32";
   int threads = 0;                 // 0 = all cores
   std::size_t tile = 0;            // 0 = whole image; else tile edge in pixels (plus halo)
+  // Overlap of tiles in pixels (rounded up to the network's multiple); -1 = the
+  // receptive radius, so tiled equals untiled. Smaller is faster: the samples
+  // near a tile's edge then see zero padding where their far context was.
+  long halo = -1;
   NodeObserver observer;           // set: runs the ref backend (fp32/bf16) and reports each node
 };
 
@@ -54,6 +58,18 @@ class Engine {
   // Denoises slice `index` of `input` (its neighbours feed a 3-slice model);
   // writes height*width floats to `out`.
   void denoise_slice(const Stack& input, std::size_t index, float* out);
+  // The same for slice `centre` of consecutive h x w slices (a window of a stack,
+  // at least its neighbours; the window's ends are repeated as the stack's are).
+  // The caller has checked the samples are finite. Nothing is copied whole: a
+  // tiled run reads each tile straight from these slices.
+  void denoise_window(const std::vector<const float*>& slices, std::size_t centre,
+                      std::size_t h, std::size_t w, float* out);
+  // The same, handing the result to `sink` as it is finished: consecutive bands
+  // of rows, top to bottom (a tiled run: one band per row of tiles; else one band
+  // of all rows). The band's memory is the engine's and valid during the call.
+  using RowSink = std::function<void(std::size_t first_row, std::size_t rows, const float* band)>;
+  void denoise_window(const std::vector<const float*>& slices, std::size_t centre,
+                      std::size_t h, std::size_t w, const RowSink& sink);
   // Denoises every slice; the result has the input's shape and dtype.
   Stack denoise(const Stack& input, const Progress& progress = {});
 
@@ -62,14 +78,25 @@ class Engine {
   void run_normalised(const float* input, std::size_t h, std::size_t w, float* out);
 
  private:
-  void run_padded(const float* input, std::size_t h, std::size_t w, float* out);
+  // The network's input as the caller holds it: one h x w plane per input
+  // channel, normalised on the way in by (v - offset) * scale.
+  struct PlanarInput {
+    std::vector<const float*> planes;
+    std::size_t h = 0, w = 0;
+    float offset = 0.0f, scale = 1.0f;
+  };
+  // Runs the network, giving the result's rows to `sink` in bands, each
+  // mapped back by `finish` first (denormalisation).
+  void run_planes(const PlanarInput& in, const RowSink& sink,
+                  const std::function<void(float*, std::size_t)>& finish);
+  bool tiles(std::size_t padded_h, std::size_t padded_w) const;  // would this image be tiled?
   Model model_;
   Graph graph_;
   EngineOptions options_;
   int threads_ = 1;
   std::unique_ptr<Backend> backend_;
   // Work buffers kept between calls so a stack of equal slices allocates once.
-  std::vector<float> channels_, padded_in_, padded_out_, tile_in_, tile_out_;
+  std::vector<float> channels_, padded_out_, tile_in_, tile_out_, band_;
 };
 
 }  // namespace sira

@@ -63,6 +63,7 @@ Engine::Engine(const Model& model, const EngineOptions& options)
     : model_(model), graph_(build_graph(model.config)), options_(options) {
   if (options.precision != "fp32" && options.precision != "bf16" && options.precision != "int8")
     fail("precision '", options.precision, "' is unknown (expected fp32, bf16 or int8)");
+  if (options.halo < -1) fail("tile halo ", options.halo, " is negative (-1 means the receptive radius)");
   if (options.precision == "int8" && !model.quant)
     fail("precision int8 needs a quantised model (sira quantize makes one); this model is fp32");
   threads_ = resolve_threads(options.threads);
@@ -78,28 +79,47 @@ std::string Engine::precision() const { return backend_->precision(); }
 std::size_t Engine::min_size() const { return std::size_t(graph_.multiple()); }
 
 std::size_t Engine::tile_halo() const {
-  return options_.tile == 0 ? 0
-                            : sira::tile_halo(graph_.receptive_radius(), graph_.multiple());
+  if (options_.tile == 0) return 0;
+  const long radius = options_.halo >= 0 ? options_.halo : graph_.receptive_radius();
+  return sira::tile_halo(int(std::min<long>(radius, graph_.receptive_radius())), graph_.multiple());
 }
 
 void Engine::denoise_slice(const Stack& input, std::size_t index, float* out) {
   if (index >= input.depth)
     fail("slice ", index, " is out of range (the stack has ", input.depth, " slices)");
-  const std::size_t n = input.slice_size();
-  const std::size_t cin = std::size_t(graph_.in_channels);
-  const IntensityMap map = intensity_map(model_.norm, input.slice(index), n);
-  channels_.resize(cin * n);
-  // Channel c holds slice index + c - cin/2 (a 3-slice model sees [i-1, i, i+1]);
-  // the first and last slices repeat themselves as their missing neighbour.
-  for (std::size_t c = 0; c < cin; ++c) {
-    const std::ptrdiff_t wanted = std::ptrdiff_t(index + c) - std::ptrdiff_t(cin / 2);
-    const std::size_t source =
-        std::size_t(std::clamp<std::ptrdiff_t>(wanted, 0, std::ptrdiff_t(input.depth) - 1));
-    check_slice_finite(input, source);
-    normalize(input.slice(source), n, map, channels_.data() + c * n);
+  const std::size_t reach = std::size_t(graph_.in_channels) / 2;
+  const std::size_t first = index >= reach ? index - reach : 0;
+  const std::size_t last = std::min(input.depth - 1, index + reach);
+  std::vector<const float*> window;
+  for (std::size_t d = first; d <= last; ++d) {
+    check_slice_finite(input, d);
+    window.push_back(input.slice(d));
   }
-  run_normalised(channels_.data(), input.height, input.width, out);
-  denormalize(out, n, map);
+  denoise_window(window, index - first, input.height, input.width, out);
+}
+
+void Engine::denoise_window(const std::vector<const float*>& slices, std::size_t centre,
+                            std::size_t h, std::size_t w, float* out) {
+  denoise_window(slices, centre, h, w, [&](std::size_t first_row, std::size_t rows, const float* band) {
+    std::copy(band, band + rows * w, out + first_row * w);
+  });
+}
+
+void Engine::denoise_window(const std::vector<const float*>& slices, std::size_t centre,
+                            std::size_t h, std::size_t w, const RowSink& sink) {
+  if (centre >= slices.size())
+    fail("slice ", centre, " is out of range (the window has ", slices.size(), " slices)");
+  const std::size_t cin = std::size_t(graph_.in_channels);
+  const IntensityMap map = intensity_map(model_.norm, slices[centre], h * w);
+  // Channel c holds slice centre + c - cin/2 (a 3-slice model sees [i-1, i, i+1]);
+  // the window's ends repeat themselves as their missing neighbour.
+  PlanarInput in{std::vector<const float*>(cin), h, w, float(map.offset), float(map.scale)};
+  for (std::size_t c = 0; c < cin; ++c) {
+    const std::ptrdiff_t wanted = std::ptrdiff_t(centre + c) - std::ptrdiff_t(cin / 2);
+    in.planes[c] = slices[std::size_t(
+        std::clamp<std::ptrdiff_t>(wanted, 0, std::ptrdiff_t(slices.size()) - 1))];
+  }
+  run_planes(in, sink, [&](float* band, std::size_t n) { denormalize(band, n, map); });
 }
 
 Stack Engine::denoise(const Stack& input, const Progress& progress) {
@@ -115,44 +135,70 @@ Stack Engine::denoise(const Stack& input, const Progress& progress) {
 
 void Engine::run_normalised(const float* input, std::size_t h, std::size_t w, float* out) {
   const std::size_t m = min_size();
-  if (h < m || w < m)
-    fail("image ", h, "x", w, " is smaller than the minimum ", m, "x", m,
-         " this model accepts (", graph_.levels, " pooling levels)");
-  const std::size_t ph = round_up_to(h, m), pw = round_up_to(w, m);
-  if (ph == h && pw == w) {
-    run_padded(input, h, w, out);
-    return;
-  }
-  const std::size_t cin = std::size_t(graph_.in_channels);
-  padded_in_.resize(cin * ph * pw);
-  padded_out_.resize(ph * pw);
-  reflect_pad(input, cin, h, w, ph, pw, padded_in_.data());
-  run_padded(padded_in_.data(), ph, pw, padded_out_.data());
-  crop_top_left(padded_out_.data(), pw, h, w, out);
-}
-
-void Engine::run_padded(const float* input, std::size_t h, std::size_t w, float* out) {
-  const std::size_t m = min_size();
-  const std::size_t edge = round_up_to(options_.tile, m);
-  if (options_.tile == 0 || (edge >= h && edge >= w)) {
+  // Already padded and not tiled: the backend reads the caller's buffer as is.
+  if (h % m == 0 && w % m == 0 && h >= m && w >= m && !tiles(h, w)) {
     backend_->run(input, h, w, out);
     return;
   }
   const std::size_t cin = std::size_t(graph_.in_channels);
-  for (const Tile& t : plan_tiles(h, w, edge, tile_halo(), m)) {
-    const Rect& r = t.input;
-    tile_in_.resize(cin * r.height() * r.width());
-    tile_out_.resize(r.height() * r.width());
-    for (std::size_t c = 0; c < cin; ++c)
-      for (std::size_t y = r.y0; y < r.y1; ++y) {
-        const float* src = input + (c * h + y) * w + r.x0;
-        std::copy(src, src + r.width(), tile_in_.data() + (c * r.height() + y - r.y0) * r.width());
+  PlanarInput in{std::vector<const float*>(cin), h, w, 0.0f, 1.0f};
+  for (std::size_t c = 0; c < cin; ++c) in.planes[c] = input + c * h * w;
+  run_planes(
+      in,
+      [&](std::size_t first_row, std::size_t rows, const float* band) {
+        std::copy(band, band + rows * w, out + first_row * w);
+      },
+      [](float*, std::size_t) {});
+}
+
+bool Engine::tiles(std::size_t padded_h, std::size_t padded_w) const {
+  const std::size_t edge = round_up_to(options_.tile, min_size());
+  return options_.tile != 0 && (edge < padded_h || edge < padded_w);
+}
+
+void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
+                        const std::function<void(float*, std::size_t)>& finish) {
+  const std::size_t m = min_size(), h = in.h, w = in.w;
+  if (h < m || w < m)
+    fail("image ", h, "x", w, " is smaller than the minimum ", m, "x", m,
+         " this model accepts (", graph_.levels, " pooling levels)");
+  const std::size_t ph = round_up_to(h, m), pw = round_up_to(w, m);
+  const std::size_t cin = in.planes.size();
+  if (!tiles(ph, pw)) {
+    channels_.resize(cin * ph * pw);
+    gather_padded(in.planes, h, w, ph, pw, Rect{0, 0, ph, pw}, in.offset, in.scale,
+                  channels_.data());
+    padded_out_.resize(ph * pw);
+    backend_->run(channels_.data(), ph, pw, padded_out_.data());
+    if (pw != w) crop_top_left(padded_out_.data(), pw, h, w, padded_out_.data());
+    finish(padded_out_.data(), h * w);
+    sink(0, h, padded_out_.data());
+    return;
+  }
+  // Each tile is cut, padded and normalised straight from the caller's planes
+  // and each finished row of tiles goes to the sink, so memory beyond the
+  // caller's input is one tile's and one band's, whatever the image size.
+  const std::vector<Tile> tiles = plan_tiles(ph, pw, options_.tile, tile_halo(), m);
+  for (std::size_t i = 0; i < tiles.size();) {
+    const std::size_t band_y0 = tiles[i].core.y0;
+    const std::size_t band_rows = std::min(tiles[i].core.y1, h) - band_y0;
+    band_.resize(band_rows * w);
+    for (; i < tiles.size() && tiles[i].core.y0 == band_y0; ++i) {
+      const Tile& t = tiles[i];
+      const Rect& r = t.input;
+      tile_in_.resize(cin * r.height() * r.width());
+      tile_out_.resize(r.height() * r.width());
+      gather_padded(in.planes, h, w, ph, pw, r, in.offset, in.scale, tile_in_.data());
+      backend_->run(tile_in_.data(), r.height(), r.width(), tile_out_.data());
+      if (t.core.x0 >= w) continue;  // wholly in the padding
+      for (std::size_t y = band_y0; y < band_y0 + band_rows; ++y) {
+        const float* src = tile_out_.data() + (y - r.y0) * r.width() + (t.core.x0 - r.x0);
+        std::copy(src, src + std::min(t.core.x1, w) - t.core.x0,
+                  band_.data() + (y - band_y0) * w + t.core.x0);
       }
-    backend_->run(tile_in_.data(), r.height(), r.width(), tile_out_.data());
-    for (std::size_t y = t.core.y0; y < t.core.y1; ++y) {
-      const float* src = tile_out_.data() + (y - r.y0) * r.width() + (t.core.x0 - r.x0);
-      std::copy(src, src + t.core.width(), out + y * w + t.core.x0);
     }
+    finish(band_.data(), band_rows * w);
+    sink(band_y0, band_rows, band_.data());
   }
 }
 

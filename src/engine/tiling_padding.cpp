@@ -1,6 +1,7 @@
 #include "engine/tiling_padding.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "sira/error.hpp"
 
@@ -12,26 +13,33 @@ std::size_t reflect(std::size_t i, std::size_t n) { return i < n ? i : 2 * (n - 
 
 }  // namespace
 
-void reflect_pad(const float* in, std::size_t channels, std::size_t h, std::size_t w,
-                 std::size_t padded_h, std::size_t padded_w, float* out) {
+void gather_padded(const std::vector<const float*>& planes, std::size_t h, std::size_t w,
+                   std::size_t padded_h, std::size_t padded_w, const Rect& region,
+                   float offset, float scale, float* out) {
   if (padded_h < h || padded_w < w || padded_h - h >= h || padded_w - w >= w)
     fail("reflect padding of ", h, "x", w, " to ", padded_h, "x", padded_w,
          ": each pad must be smaller than the image edge");
-  for (std::size_t c = 0; c < channels; ++c) {
-    const float* src = in + c * h * w;
-    float* dst = out + c * padded_h * padded_w;
-    for (std::size_t y = 0; y < padded_h; ++y) {
-      const float* row = src + reflect(y, h) * w;
-      float* drow = dst + y * padded_w;
-      std::copy(row, row + w, drow);
-      for (std::size_t x = w; x < padded_w; ++x) drow[x] = row[reflect(x, w)];
+  if (region.y1 > padded_h || region.x1 > padded_w || region.y0 > region.y1 ||
+      region.x0 > region.x1)
+    fail("padding: region [", region.y0, ",", region.y1, ")x[", region.x0, ",", region.x1,
+         ") is outside the ", padded_h, "x", padded_w, " padded image");
+  const std::size_t rw = region.width();
+  const std::size_t inside = region.x1 > w ? (region.x0 < w ? w - region.x0 : 0) : rw;
+  for (const float* plane : planes)
+    for (std::size_t y = region.y0; y < region.y1; ++y) {
+      const float* row = plane + reflect(y, h) * w;
+      const float* src = row + region.x0;
+      for (std::size_t x = 0; x < inside; ++x) out[x] = (src[x] - offset) * scale;
+      for (std::size_t x = inside; x < rw; ++x)
+        out[x] = (row[reflect(region.x0 + x, w)] - offset) * scale;
+      out += rw;
     }
-  }
 }
 
 void crop_top_left(const float* in, std::size_t padded_w, std::size_t h, std::size_t w,
                    float* out) {
-  for (std::size_t y = 0; y < h; ++y) std::copy(in + y * padded_w, in + y * padded_w + w, out + y * w);
+  // memmove: `out` may be `in` (cropping in place moves rows towards the start).
+  for (std::size_t y = 0; y < h; ++y) std::memmove(out + y * w, in + y * padded_w, w * sizeof(float));
 }
 
 }  // namespace sira

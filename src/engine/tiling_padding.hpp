@@ -5,15 +5,23 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
+
+#include "engine/tiling.hpp"
 
 namespace sira {
 
-// Pads each of `channels` planes from h x w to padded_h x padded_w (each pad
-// must be smaller than the image edge it mirrors).
-void reflect_pad(const float* in, std::size_t channels, std::size_t h, std::size_t w,
-                 std::size_t padded_h, std::size_t padded_w, float* out);
+// Copies `region` (in padded coordinates) of the reflect-padded planes to out
+// (planes.size() x region.height() x region.width()), mapping each sample v to
+// (v - offset) * scale on the way. Each plane is h x w; the padded image is
+// padded_h x padded_w, and each pad must be smaller than the edge it mirrors.
+// Reading tiles straight from the caller's slices this way means the padded,
+// normalised whole image is never held in memory.
+void gather_padded(const std::vector<const float*>& planes, std::size_t h, std::size_t w,
+                   std::size_t padded_h, std::size_t padded_w, const Rect& region,
+                   float offset, float scale, float* out);
 
-// Copies the top-left h x w window of a padded_h x padded_w plane.
+// Copies the top-left h x w window of a padded_h x padded_w plane (out may be in).
 void crop_top_left(const float* in, std::size_t padded_w, std::size_t h, std::size_t w,
                    float* out);
 
