@@ -9,6 +9,7 @@
 #include <cmath>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -26,18 +27,22 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The slices slice `index` needs, as a small stack in which it is slice `centre`:
-// clamping to this window's ends repeats the stack's edges exactly as clamping
-// to the whole stack does, so Engine::denoise_slice gives the whole-stack result.
+// The slices slice `index` needs, in stack order, with slice `index` at
+// `centre`: clamping to this window's ends repeats the stack's edges exactly as
+// clamping to the whole stack does, so Engine::denoise_window gives the
+// whole-stack result. Neighbouring windows share slices rather than copy them.
 struct Neighbourhood {
   std::size_t index = 0;
   std::size_t centre = 0;
-  Stack window;
+  std::vector<std::shared_ptr<const Stack>> window;  // each of depth 1
 };
 
+// Finished rows of one output slice (a tiled run hands them over a row of
+// tiles at a time, so a whole output slice is never held).
 struct Finished {
   std::size_t index = 0;
-  Stack slice;  // depth 1
+  std::size_t first_row = 0;
+  Stack band;  // depth 1, the slice's width
 };
 
 // Throws naming the input, the slice (in the whole stack), row and column of the
@@ -48,6 +53,10 @@ void check_slice_finite(const Stack& one, std::size_t index, const std::string& 
       fail(what, ": non-finite value (", one.data[i], ") at slice ", index, ", row ",
            i / one.width, ", column ", i % one.width, "; the network needs finite samples");
 }
+
+// Thrown out of the engine's row sink when the writer has stopped, so the
+// rest of a slice is not computed for nothing.
+struct Cancelled {};
 
 // The first failure of any stage; it cancels both queues so every stage stops.
 class FirstError {
@@ -94,30 +103,22 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
 
   std::thread read_thread([&] {
     try {
-      std::deque<Stack> held;  // slices [held_first, held_first + held.size())
+      std::deque<std::shared_ptr<const Stack>> held;  // slices [held_first, held_first + held.size())
       std::size_t held_first = 0;
       for (std::size_t z = 0; z < depth; ++z) {
         const std::size_t lo = z >= reach ? z - reach : 0;
         const std::size_t hi = std::min(depth - 1, z + reach);
         while (held_first + held.size() <= hi) {
           const std::size_t next = held_first + held.size();
-          held.push_back(reader->read_slices(next, 1));
-          check_slice_finite(held.back(), next, input);
+          auto slice = std::make_shared<const Stack>(reader->read_slices(next, 1));
+          check_slice_finite(*slice, next, input);
+          held.push_back(std::move(slice));
         }
         while (held_first < lo) {
           held.pop_front();
           ++held_first;
         }
-        Neighbourhood n{z, z - lo, {}};
-        if (reach == 0) {
-          n.window = std::move(held.front());
-          held.pop_front();
-          ++held_first;
-        } else {
-          n.window = Stack(hi - lo + 1, info.height, info.width);
-          for (std::size_t d = 0; d < n.window.depth; ++d)
-            std::copy(held[d].data.begin(), held[d].data.end(), n.window.slice(d));
-        }
+        Neighbourhood n{z, z - lo, {held.begin(), held.begin() + std::ptrdiff_t(hi - lo + 1)}};
         if (!to_engine.push(std::move(n))) return;
       }
       to_engine.close();
@@ -129,8 +130,12 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
   std::thread write_thread([&] {
     try {
       while (std::optional<Finished> f = to_writer.pop()) {
-        writer->write_slices(f->index, f->slice);
-        if (!options.preview.empty() && f->index == depth / 2) preview_slice = std::move(f->slice);
+        writer->write_rows(f->index, f->first_row, f->band);
+        if (!options.preview.empty() && f->index == depth / 2) {
+          if (f->first_row == 0) preview_slice = Stack(1, info.height, info.width);
+          std::copy(f->band.data.begin(), f->band.data.end(),
+                    preview_slice.data.begin() + std::ptrdiff_t(f->first_row * info.width));
+        }
       }
     } catch (...) {
       error.record(std::current_exception(), to_engine, to_writer);
@@ -145,13 +150,24 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
       std::optional<Neighbourhood> n = to_engine.pop();
       report.wait_seconds += seconds_since(t);
       if (!n) break;
-      Finished f{n->index, Stack(1, info.height, info.width)};
+      std::vector<const float*> window;
+      for (const auto& slice : n->window) window.push_back(slice->slice(0));
       t = Clock::now();
-      engine.denoise_slice(n->window, n->centre, f.slice.data.data());
+      try {
+        engine.denoise_window(window, n->centre, info.height, info.width,
+                              [&](std::size_t first_row, std::size_t rows, const float* band) {
+                                Finished f{n->index, first_row, Stack(1, rows, info.width)};
+                                std::copy(band, band + rows * info.width, f.band.data.begin());
+                                const Clock::time_point queued = Clock::now();
+                                if (!to_writer.push(std::move(f))) throw Cancelled{};
+                                report.wait_seconds += seconds_since(queued);
+                                report.compute_seconds -= seconds_since(queued);
+                              });
+      } catch (const Cancelled&) {
+        break;  // another stage failed; its error is rethrown below
+      }
       report.compute_seconds += seconds_since(t);
-      t = Clock::now();
-      if (!to_writer.push(std::move(f))) break;
-      report.wait_seconds += seconds_since(t);
+      n.reset();  // the engine's last use of these slices: let the reader's copies go
       if (options.progress) options.progress(++done, depth);
     }
     to_writer.close();
