@@ -1,20 +1,18 @@
 // sira train: trains a TomoGAN-family generator (and its discriminator) on a
 // pair file with libtorch and exports a sira model. See docs/training.md.
+// Built into the sira-train executable only (train_forward.cpp), so the
+// inference commands never load libtorch.
 #include <cstdio>
 #include <sstream>
 
 #include "command.hpp"
-#include "sira/error.hpp"
-
-#ifdef SIRA_HAVE_TORCH
 #include "progress.hpp"
+#include "sira/error.hpp"
 #include "sira/train/trainer.hpp"
-#endif
 
 namespace sira::cli {
 namespace {
 
-#ifdef SIRA_HAVE_TORCH
 train::LossWeights parse_weights(const std::string& text) {
   train::LossWeights w;
   std::istringstream is(text);
@@ -23,10 +21,8 @@ train::LossWeights parse_weights(const std::string& text) {
     fail("--loss-weights expects three numbers adv,mse,perc (e.g. 20,0.5,2), got '", text, "'");
   return w;
 }
-#endif
 
 Command train_command("train", "Train a denoising model on a pair file (libtorch)", [](CLI::App& sub) -> Runner {
-#ifdef SIRA_HAVE_TORCH
   struct State {
     train::TrainOptions o;
     std::string weights = "20,0.5,2";
@@ -114,10 +110,6 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
     if (s->bench) std::printf("crops/s %.3f\n", report.crops_per_second);
     return 0;
   };
-#else
-  sub.allow_extras();
-  return [] () -> int { fail("sira was built without libtorch (configure with -DSIRA_WITH_TORCH=ON)"); };
-#endif
 });
 
 }  // namespace
