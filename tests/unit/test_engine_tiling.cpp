@@ -78,23 +78,32 @@ TEST(EngineTiling, TiledEqualsUntiledOnAnOddSize) {
   }
 }
 
-TEST(EngineTiling, TooSmallAHaloWouldShowAtTheSeams) {
-  // The comparison above can fail: running each 64x64 core alone (no halo)
-  // changes pixels near the seams, so the equality is not vacuous.
+TEST(EngineTiling, ASmallerHaloShowsAtTheSeamsAndTheExactOneIsTheCap) {
+  // The comparison above can fail: with --halo 0 each 64x64 core runs alone and
+  // pixels near the seams change, so the equality is not vacuous.
   const std::size_t h = 128, w = 128;
   const sira::Model model = small_model(sira::Upsample::bilinear, 1);
   const auto input = random_image(h * w, 9);
   sira::Engine whole(model, {.backend = "ref", .threads = 2});
-  std::vector<float> a(h * w), core(64 * 64), tile(64 * 64);
+  sira::Engine no_halo(model, {.backend = "ref", .threads = 2, .tile = 64, .halo = 0});
+  sira::Engine exact(model, {.backend = "ref", .threads = 2, .tile = 64});
+  sira::Engine beyond(model, {.backend = "ref", .threads = 2, .tile = 64, .halo = 1000});
+  sira::Engine short_halo(model, {.backend = "ref", .threads = 2, .tile = 64, .halo = 3});
+  EXPECT_EQ(no_halo.tile_halo(), 0u);
+  EXPECT_EQ(short_halo.tile_halo(), 8u);  // rounded up to the multiple
+  EXPECT_EQ(beyond.tile_halo(), exact.tile_halo());
+  std::vector<float> a(h * w), b(h * w), c(h * w);
   whole.run_normalised(input.data(), h, w, a.data());
-  for (std::size_t y = 0; y < 64; ++y)
-    std::copy(&input[y * w], &input[y * w] + 64, &tile[y * 64]);
-  whole.run_normalised(tile.data(), 64, 64, core.data());
-  double worst = 0.0;
-  for (std::size_t y = 0; y < 64; ++y)
-    for (std::size_t x = 0; x < 64; ++x)
-      worst = std::max(worst, double(std::fabs(core[y * 64 + x] - a[y * w + x])));
+  no_halo.run_normalised(input.data(), h, w, b.data());
+  beyond.run_normalised(input.data(), h, w, c.data());
+  double worst = 0.0, worst_beyond = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, double(std::fabs(b[i] - a[i])));
+    worst_beyond = std::max(worst_beyond, double(std::fabs(c[i] - a[i])));
+  }
   EXPECT_GT(worst, 1e-3);
+  EXPECT_LE(worst_beyond, 1e-5);
+  EXPECT_THROW(sira::Engine(model, {.backend = "ref", .tile = 64, .halo = -2}), sira::Error);
 }
 
 }  // namespace
