@@ -52,6 +52,13 @@ void check_slice_finite(const Stack& s, std::size_t index) {
            ", column ", i % s.width, "; the network needs finite samples");
 }
 
+// A row sink writing each band into a whole h x w image.
+Engine::RowSink copy_rows_into(float* out, std::size_t w) {
+  return [out, w](std::size_t first_row, std::size_t rows, const float* band) {
+    std::copy(band, band + rows * w, out + first_row * w);
+  };
+}
+
 }  // namespace
 
 int resolve_threads(int threads) {
@@ -100,9 +107,7 @@ void Engine::denoise_slice(const Stack& input, std::size_t index, float* out) {
 
 void Engine::denoise_window(const std::vector<const float*>& slices, std::size_t centre,
                             std::size_t h, std::size_t w, float* out) {
-  denoise_window(slices, centre, h, w, [&](std::size_t first_row, std::size_t rows, const float* band) {
-    std::copy(band, band + rows * w, out + first_row * w);
-  });
+  denoise_window(slices, centre, h, w, copy_rows_into(out, w));
 }
 
 void Engine::denoise_window(const std::vector<const float*>& slices, std::size_t centre,
@@ -143,12 +148,7 @@ void Engine::run_normalised(const float* input, std::size_t h, std::size_t w, fl
   const std::size_t cin = std::size_t(graph_.in_channels);
   PlanarInput in{std::vector<const float*>(cin), h, w, 0.0f, 1.0f};
   for (std::size_t c = 0; c < cin; ++c) in.planes[c] = input + c * h * w;
-  run_planes(
-      in,
-      [&](std::size_t first_row, std::size_t rows, const float* band) {
-        std::copy(band, band + rows * w, out + first_row * w);
-      },
-      [](float*, std::size_t) {});
+  run_planes(in, copy_rows_into(out, w), [](float*, std::size_t) {});
 }
 
 bool Engine::tiles(std::size_t padded_h, std::size_t padded_w) const {
