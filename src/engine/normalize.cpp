@@ -23,35 +23,70 @@ float from_order_key(std::uint32_t key) {
   return std::bit_cast<float>((key & 0x80000000u) ? (key ^ 0x80000000u) : ~key);
 }
 
-// The value at position k of the sorted values, by two histogram passes over
-// the keys' high and low halves: exact, and no copy of the image (a 4096² slice
-// would need 67 MB for one).
-float kth_smallest(const float* values, std::size_t n, std::size_t k) {
-  std::vector<std::size_t> count(1u << 16);
+// The values at sorted positions `ranks` (each < n), exactly, by two passes
+// over the keys whatever the number of ranks: a histogram of the high halves
+// finds each rank's bin, then histograms of the low halves within those bins
+// (at most one per rank) find the value. No copy of the image (a 4096² slice
+// would need 67 MB for one), and two reads of it for both percentiles.
+std::vector<float> order_statistics(const float* values, std::size_t n,
+                                    const std::vector<std::size_t>& ranks) {
+  if (n >= (std::size_t(1) << 32)) fail("percentile of ", n, " values: more than 2^32");
+  constexpr std::size_t bins = 1u << 16;
+  std::vector<std::uint32_t> count(bins);
   for (std::size_t i = 0; i < n; ++i) ++count[order_key(values[i]) >> 16];
-  std::uint32_t high = 0;
-  for (; k >= count[high]; ++high) k -= count[high];
-  std::fill(count.begin(), count.end(), 0);
+  // Each rank's high bin and its rank within that bin; one low histogram per bin.
+  std::vector<std::uint32_t> high(ranks.size());
+  std::vector<std::size_t> within(ranks.size());
+  std::vector<std::uint8_t> slot_of(bins, 0);  // 1 + slot of a wanted bin, 0 = not wanted
+  std::size_t slots = 0;
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    std::size_t k = ranks[r];
+    std::uint32_t b = 0;
+    for (; k >= count[b]; ++b) k -= count[b];
+    high[r] = b;
+    within[r] = k;
+    if (slot_of[b] == 0) slot_of[b] = std::uint8_t(++slots);
+  }
+  std::vector<std::uint32_t> low(slots * bins);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t key = order_key(values[i]);
-    if ((key >> 16) == high) ++count[key & 0xffffu];
+    if (const std::uint8_t s = slot_of[key >> 16]) ++low[(s - 1) * bins + (key & 0xffffu)];
   }
-  std::uint32_t low = 0;
-  for (; k >= count[low]; ++low) k -= count[low];
-  return from_order_key(high << 16 | low);
+  std::vector<float> out(ranks.size());
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    const std::uint32_t* c = low.data() + (slot_of[high[r]] - 1) * bins;
+    std::size_t k = within[r];
+    std::uint32_t l = 0;
+    for (; k >= c[l]; ++l) k -= c[l];
+    out[r] = from_order_key(high[r] << 16 | l);
+  }
+  return out;
 }
 
 }  // namespace
 
-double percentile(const float* values, std::size_t n, double q) {
+std::vector<double> percentiles(const float* values, std::size_t n, const std::vector<double>& qs) {
   if (n == 0) fail("percentile of an empty image");
-  if (!(q >= 0.0 && q <= 100.0)) fail("percentile ", q, " is outside [0, 100]");
-  const double rank = q / 100.0 * double(n - 1);
-  const std::size_t lo = std::size_t(std::floor(rank));
-  const double below = kth_smallest(values, n, lo);
-  if (lo + 1 >= n || rank == double(lo)) return below;
-  const double above = kth_smallest(values, n, lo + 1);
-  return below + (rank - double(lo)) * (above - below);
+  std::vector<std::size_t> ranks;
+  for (double q : qs) {
+    if (!(q >= 0.0 && q <= 100.0)) fail("percentile ", q, " is outside [0, 100]");
+    const std::size_t lo = std::size_t(std::floor(q / 100.0 * double(n - 1)));
+    ranks.push_back(lo);
+    ranks.push_back(std::min(lo + 1, n - 1));
+  }
+  const std::vector<float> at = order_statistics(values, n, ranks);
+  std::vector<double> out;
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    const double rank = qs[i] / 100.0 * double(n - 1);
+    const double below = at[2 * i], above = at[2 * i + 1];
+    const double frac = rank - std::floor(rank);
+    out.push_back(frac == 0.0 ? below : below + frac * (above - below));
+  }
+  return out;
+}
+
+double percentile(const float* values, std::size_t n, double q) {
+  return percentiles(values, n, {q})[0];
 }
 
 IntensityMap intensity_map(const Normalization& norm, const float* image, std::size_t n) {
@@ -65,8 +100,9 @@ IntensityMap intensity_map(const Normalization& norm, const float* image, std::s
     if (!(norm.low_percentile < norm.high_percentile))
       fail("model normalisation: per_image percentiles ", norm.low_percentile, " and ",
            norm.high_percentile, " are not increasing");
-    const double low = percentile(image, n, norm.low_percentile);
-    const double high = percentile(image, n, norm.high_percentile);
+    const std::vector<double> range =
+        percentiles(image, n, {norm.low_percentile, norm.high_percentile});
+    const double low = range[0], high = range[1];
     return {low, high > low ? 1.0 / (high - low) : 1.0};
   }
   fail("model normalisation: unknown mode '", norm.mode, "' (expected fixed or per_image)");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "sira/model.hpp"
 
@@ -16,6 +17,8 @@ struct IntensityMap {
 // The q-th percentile (0..100) of n values, linearly interpolated between the
 // closest ranks like numpy.percentile's default.
 double percentile(const float* values, std::size_t n, double q);
+// Several percentiles at once, in two passes over the values.
+std::vector<double> percentiles(const float* values, std::size_t n, const std::vector<double>& qs);
 
 // The map for one image: the model's stored offset/scale ("fixed"), or the
 // image's [low, high] percentile range mapped to [0, 1] ("per_image"; a
