@@ -53,6 +53,10 @@ void StackWriter::write_rows(std::size_t slice, std::size_t first_row, const Sta
 }
 
 void StackWriter::write_band(std::size_t first_row, const Stack& band) {
+  if (band.height == shape_.height) {  // a whole slice (an untiled run): nothing to gather
+    write_range(written_, band);
+    return;
+  }
   if (first_row == 0) gathered_ = Stack(1, shape_.height, shape_.width, band.dtype);
   std::copy(band.data.begin(), band.data.end(), gathered_.data.begin() + std::ptrdiff_t(first_row * shape_.width));
   if (first_row + band.height == shape_.height) {
