@@ -167,7 +167,7 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
         break;  // another stage failed; its error is rethrown below
       }
       report.compute_seconds += seconds_since(t);
-      n.reset();  // the engine's last use of these slices: let the reader's copies go
+      n.reset();  // drop this window's references, so a slice is freed once no window needs it
       if (options.progress) options.progress(++done, depth);
     }
     to_writer.close();
