@@ -89,7 +89,7 @@ class Engine {
   // mapped back by `finish` first (denormalisation).
   void run_planes(const PlanarInput& in, const RowSink& sink,
                   const std::function<void(float*, std::size_t)>& finish);
-  bool tiles(std::size_t padded_h, std::size_t padded_w) const;  // would this image be tiled?
+  bool is_tiled(std::size_t padded_h, std::size_t padded_w) const;  // would this image be tiled?
   Model model_;
   Graph graph_;
   EngineOptions options_;

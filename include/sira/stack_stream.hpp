@@ -61,9 +61,9 @@ class StackWriter {
   std::string spec_;
   StackInfo shape_;  // dtype = the type written
   std::size_t written_ = 0;
-  std::size_t rows_written_ = 0;  // of slice written_, by write_rows
 
  private:
+  std::size_t rows_written_ = 0;  // of slice written_, by write_rows
   Stack gathered_;  // write_band's default: the slice being assembled
 };
 

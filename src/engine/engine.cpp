@@ -141,7 +141,7 @@ Stack Engine::denoise(const Stack& input, const Progress& progress) {
 void Engine::run_normalised(const float* input, std::size_t h, std::size_t w, float* out) {
   const std::size_t m = min_size();
   // Already padded and not tiled: the backend reads the caller's buffer as is.
-  if (h % m == 0 && w % m == 0 && h >= m && w >= m && !tiles(h, w)) {
+  if (h % m == 0 && w % m == 0 && h >= m && w >= m && !is_tiled(h, w)) {
     backend_->run(input, h, w, out);
     return;
   }
@@ -151,7 +151,7 @@ void Engine::run_normalised(const float* input, std::size_t h, std::size_t w, fl
   run_planes(in, copy_rows_into(out, w), [](float*, std::size_t) {});
 }
 
-bool Engine::tiles(std::size_t padded_h, std::size_t padded_w) const {
+bool Engine::is_tiled(std::size_t padded_h, std::size_t padded_w) const {
   const std::size_t edge = round_up_to(options_.tile, min_size());
   return options_.tile != 0 && (edge < padded_h || edge < padded_w);
 }
@@ -164,7 +164,7 @@ void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
          " this model accepts (", graph_.levels, " pooling levels)");
   const std::size_t ph = round_up_to(h, m), pw = round_up_to(w, m);
   const std::size_t cin = in.planes.size();
-  if (!tiles(ph, pw)) {
+  if (!is_tiled(ph, pw)) {
     channels_.resize(cin * ph * pw);
     gather_padded(in.planes, h, w, ph, pw, Rect{0, 0, ph, pw}, in.offset, in.scale,
                   channels_.data());
