@@ -59,6 +59,7 @@ nlohmann::json to_json(const Model* model, const std::string& path, const Tomoga
   j["widths"] = {{"stem", cfg.stem}, {"encoder", cfg.encoder}, {"bottleneck", cfg.bottleneck},
                  {"decoder", cfg.decoder}, {"head", cfg.head}};
   j["upsample"] = upsample_name(cfg.upsample);
+  j["residual"] = cfg.residual;
   j["size"] = {h, w};
   j["multiple"] = g.multiple();
   j["receptive_radius"] = g.receptive_radius();
@@ -77,7 +78,8 @@ nlohmann::json to_json(const Model* model, const std::string& path, const Tomoga
     j["trained"] = model->trained;
     j["normalization"] = {{"mode", model->norm.mode}, {"offset", model->norm.offset},
                           {"scale", model->norm.scale},
-                          {"percentiles", {model->norm.low_percentile, model->norm.high_percentile}}};
+                          {"percentiles", {model->norm.low_percentile, model->norm.high_percentile}},
+                          {"block", model->norm.block}};
     j["info"] = model->info;
   }
   return j;
@@ -95,11 +97,12 @@ void print_table(const Model* model, const std::string& path, const TomoganConfi
       out << "normalisation: fixed, x_net = (x - " << n.offset << ") * " << n.scale << "\n";
     else
       out << "normalisation: per_image, percentiles " << n.low_percentile << ".." << n.high_percentile
-          << " -> [0, 1]\n";
+          << (n.block > 1 ? cat(" of ", n.block, "x", n.block, " block means") : std::string()) << " -> [0, 1]\n";
     for (const auto& [k, v] : model->info) out << "info." << k << ": " << v << "\n";
   }
   out << "architecture: TomoGAN generator, " << cfg.slices << " input slice(s), " << cfg.levels()
-      << " levels, widths " << format_widths(cfg) << ", " << upsample_name(cfg.upsample) << " upsampling\n\n";
+      << " levels, widths " << format_widths(cfg) << ", " << upsample_name(cfg.upsample) << " upsampling"
+      << (cfg.residual ? ", global residual (output = centre input + network)" : "") << "\n\n";
   char line[160];
   std::snprintf(line, sizeof line, "%-14s %-24s %6s %5s %6s %10s %12s\n", "layer", "op", "out", "level",
                 "kernel", "params", "MMAC");

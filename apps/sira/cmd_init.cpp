@@ -14,6 +14,7 @@ struct InitOptions {
   std::string output, widths, upsample = "bilinear";
   int slices = 3;
   std::uint64_t seed = 0;
+  bool residual = false;
 };
 
 Runner setup_init(CLI::App& sub) {
@@ -28,6 +29,8 @@ Runner setup_init(CLI::App& sub) {
   sub.add_option("--upsample", opts->upsample, "Decoder upsampling")
       ->check(CLI::IsMember({"bilinear", "nearest", "transposed"}))
       ->capture_default_str();
+  sub.add_flag("--residual", opts->residual,
+               "Global residual: the output is the centre input slice plus the network's correction");
   sub.add_option("--widths", opts->widths,
                  "Channel widths: stem, L encoder widths, bottleneck, L decoder widths, head "
                  "(default: the published TomoGAN, 8,32,64,128,128,64,32,32,16)");
@@ -45,12 +48,13 @@ Runner setup_init(CLI::App& sub) {
     cfg.slices = opts->slices;
     if (!opts->widths.empty()) parse_widths(opts->widths, cfg);
     cfg.upsample = parse_upsample(opts->upsample);
+    cfg.residual = opts->residual;
     cfg.validate();
     const Model model = init_model(cfg, opts->seed);
     save_model(model, opts->output);
     status(cat("sira init: wrote ", opts->output, ": UNTRAINED TomoGAN (random weights, seed ", opts->seed,
                "), ", cfg.slices, " slice(s), widths ", format_widths(cfg), ", ", upsample_name(cfg.upsample),
-               " upsampling, ", build_graph(cfg).parameters(), " parameters"));
+               " upsampling, ", cfg.residual ? "residual, " : "", build_graph(cfg).parameters(), " parameters"));
     return 0;
   };
 }

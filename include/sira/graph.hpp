@@ -30,6 +30,9 @@ struct Graph {
   int output = -1;   // index of the final node (1 channel, level 0)
   int in_channels = 0;
   int levels = 0;
+  // The output is `output` plus input channel in_channels / 2 (TomoganConfig::residual).
+  // Backends run the network only; the engine adds the input.
+  bool residual = false;
   int multiple() const { return 1 << levels; }  // H and W must be multiples of this
 
   // Learnable parameter count and multiply-accumulates for an H x W input

@@ -30,6 +30,10 @@ struct TomoganConfig {
   std::vector<int> decoder{64, 32, 32};   // per level: upsample, concat [skip, up], 2 x conv3x3
   int head = 16;                        // conv1x1 (ReLU), then conv1x1 -> 1 (linear)
   Upsample upsample = Upsample::bilinear;
+  // Global residual: the output is the (normalised) centre input slice plus the
+  // network's result, so the network learns the correction, not the image, and
+  // an image it has nothing to remove from passes through (docs/engine.md).
+  bool residual = false;
 
   int levels() const { return static_cast<int>(encoder.size()); }
   void validate() const;  // throws sira::Error on an impossible configuration
@@ -45,13 +49,18 @@ std::string format_widths(const TomoganConfig& cfg);
 //   x_net = (x - offset) * scale,   y = y_net / scale + offset.
 // mode "fixed": offset/scale stored here (from the training data);
 // mode "per_image": offset/scale computed per input slice from its
-//   [low_percentile, high_percentile] range, mapped to [0, 1].
+//   [low_percentile, high_percentile] range, mapped to [0, 1]. With block > 1
+//   the percentiles are those of the means of block x block tiles: averaging
+//   removes most of the noise, so the map (and where the clean background lands
+//   in the network's units) hardly depends on the dose. Percentiles of noisy
+//   pixels move with the noise: at 10 % dose the clean air lands near 0.14.
 struct Normalization {
   std::string mode = "fixed";
   double offset = 0.0;
   double scale = 1.0;
   double low_percentile = 0.5;
   double high_percentile = 99.5;
+  int block = 1;
 };
 
 struct ModelTensor {
@@ -95,5 +104,9 @@ void save_model(const Model& model, const std::string& path);
 // A randomly initialised model (PyTorch's default Conv2d initialisation:
 // kaiming_uniform(a=sqrt(5)) weights, uniform(+-1/sqrt(fan_in)) biases).
 Model init_model(const TomoganConfig& cfg, std::uint64_t seed);
+// The fp32 model with `slices` input slices computing exactly what `model` (1
+// slice) computes: the stem's weights go to the centre slice, the neighbours'
+// start at zero. A 3-slice model then trains from the 1-slice one.
+Model widen_input_slices(const Model& model, int slices);
 
 }  // namespace sira

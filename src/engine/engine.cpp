@@ -59,6 +59,14 @@ Engine::RowSink copy_rows_into(float* out, std::size_t w) {
   };
 }
 
+// A residual network's output is the backend's plus the centre input plane
+// (Graph::residual); `planes` is the backend's planar input of n samples a plane.
+void add_residual(const Graph& g, const float* planes, std::size_t n, float* out) {
+  if (!g.residual) return;
+  const float* centre = planes + std::size_t(g.in_channels / 2) * n;
+  for (std::size_t i = 0; i < n; ++i) out[i] += centre[i];
+}
+
 }  // namespace
 
 int resolve_threads(int threads) {
@@ -115,7 +123,7 @@ void Engine::denoise_window(const std::vector<const float*>& slices, std::size_t
   if (centre >= slices.size())
     fail("slice ", centre, " is out of range (the window has ", slices.size(), " slices)");
   const std::size_t cin = std::size_t(graph_.in_channels);
-  const IntensityMap map = intensity_map(model_.norm, slices[centre], h * w);
+  const IntensityMap map = intensity_map(model_.norm, slices[centre], h, w);
   // Channel c holds slice centre + c - cin/2 (a 3-slice model sees [i-1, i, i+1]);
   // the window's ends repeat themselves as their missing neighbour.
   PlanarInput in{std::vector<const float*>(cin), h, w, float(map.offset), float(map.scale)};
@@ -143,6 +151,7 @@ void Engine::run_normalised(const float* input, std::size_t h, std::size_t w, fl
   // Already padded and not tiled: the backend reads the caller's buffer as is.
   if (h % m == 0 && w % m == 0 && h >= m && w >= m && !is_tiled(h, w)) {
     backend_->run(input, h, w, out);
+    add_residual(graph_, input, h * w, out);
     return;
   }
   const std::size_t cin = std::size_t(graph_.in_channels);
@@ -170,6 +179,7 @@ void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
                   channels_.data());
     padded_out_.resize(ph * pw);
     backend_->run(channels_.data(), ph, pw, padded_out_.data());
+    add_residual(graph_, channels_.data(), ph * pw, padded_out_.data());
     if (pw != w) crop_top_left(padded_out_.data(), pw, h, w, padded_out_.data());
     finish(padded_out_.data(), h * w);
     sink(0, h, padded_out_.data());
@@ -190,6 +200,7 @@ void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
       tile_out_.resize(r.height() * r.width());
       gather_padded(in.planes, h, w, ph, pw, r, in.offset, in.scale, tile_in_.data());
       backend_->run(tile_in_.data(), r.height(), r.width(), tile_out_.data());
+      add_residual(graph_, tile_in_.data(), r.height() * r.width(), tile_out_.data());
       if (t.core.x0 >= w) continue;  // wholly in the padding
       for (std::size_t y = band_y0; y < band_y0 + band_rows; ++y) {
         const float* src = tile_out_.data() + (y - r.y0) * r.width() + (t.core.x0 - r.x0);

@@ -89,7 +89,25 @@ double percentile(const float* values, std::size_t n, double q) {
   return percentiles(values, n, {q})[0];
 }
 
-IntensityMap intensity_map(const Normalization& norm, const float* image, std::size_t n) {
+std::vector<float> block_means(const float* image, std::size_t h, std::size_t w, std::size_t b) {
+  if (b == 0 || b > h || b > w) fail("block ", b, " does not fit a ", h, "x", w, " image");
+  const std::size_t bh = h / b, bw = w / b;
+  std::vector<double> sums(bw);
+  std::vector<float> out(bh * bw);
+  for (std::size_t by = 0; by < bh; ++by) {
+    std::fill(sums.begin(), sums.end(), 0.0);
+    for (std::size_t y = by * b; y < (by + 1) * b; ++y) {
+      const float* row = image + y * w;
+      for (std::size_t bx = 0; bx < bw; ++bx)
+        for (std::size_t x = bx * b; x < (bx + 1) * b; ++x) sums[bx] += row[x];
+    }
+    for (std::size_t bx = 0; bx < bw; ++bx) out[by * bw + bx] = float(sums[bx] / double(b * b));
+  }
+  return out;
+}
+
+IntensityMap intensity_map(const Normalization& norm, const float* image, std::size_t h, std::size_t w) {
+  const std::size_t n = h * w;
   if (norm.mode == "fixed") {
     if (!std::isfinite(norm.offset) || !std::isfinite(norm.scale) || norm.scale == 0.0)
       fail("model normalisation: fixed offset ", norm.offset, " / scale ", norm.scale,
@@ -100,8 +118,15 @@ IntensityMap intensity_map(const Normalization& norm, const float* image, std::s
     if (!(norm.low_percentile < norm.high_percentile))
       fail("model normalisation: per_image percentiles ", norm.low_percentile, " and ",
            norm.high_percentile, " are not increasing");
-    const std::vector<double> range =
-        percentiles(image, n, {norm.low_percentile, norm.high_percentile});
+    if (norm.block < 1) fail("model normalisation: block ", norm.block, " is not positive");
+    const std::size_t b = std::min({std::size_t(norm.block), h, w});
+    std::vector<double> range;
+    if (b > 1) {
+      const std::vector<float> means = block_means(image, h, w, b);
+      range = percentiles(means.data(), means.size(), {norm.low_percentile, norm.high_percentile});
+    } else {
+      range = percentiles(image, n, {norm.low_percentile, norm.high_percentile});
+    }
     const double low = range[0], high = range[1];
     return {low, high > low ? 1.0 / (high - low) : 1.0};
   }

@@ -28,6 +28,7 @@ Graph build_graph(const TomoganConfig& cfg) {
   Graph g;
   g.in_channels = cfg.slices;
   g.levels = cfg.levels();
+  g.residual = cfg.residual;
   auto add = [&g](Node n) {
     g.nodes.push_back(std::move(n));
     return static_cast<int>(g.nodes.size()) - 1;

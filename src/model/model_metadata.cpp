@@ -18,8 +18,10 @@ using nlohmann::json;
 
 namespace {
 
-const std::set<std::string> kKeys{"format",   "format_version", "arch",          "slices", "levels",
-                                  "widths",   "upsample",       "normalization", "trained"};
+// "residual" is optional (absent = false): files from before it stay readable,
+// and a sira that predates it refuses a residual model as an unknown key.
+const std::set<std::string> kKeys{"format",   "format_version", "arch",          "slices",  "levels",
+                                  "widths",   "upsample",       "normalization", "trained", "residual"};
 constexpr const char* kInfoPrefix = "info.";
 
 long long parse_integer(const std::string& text, const std::string& key, const std::string& where) {
@@ -85,6 +87,7 @@ void validate_normalization(const Normalization& n) {
   if (!(n.low_percentile >= 0.0 && n.low_percentile < n.high_percentile && n.high_percentile <= 100.0))
     fail("normalisation percentiles [", n.low_percentile, ", ", n.high_percentile,
          "] are not 0 <= low < high <= 100");
+  if (n.block < 1 || n.block > 4096) fail("normalisation block ", n.block, " is not between 1 and 4096");
 }
 
 std::map<std::string, std::string> model_metadata(const Model& m) {
@@ -102,11 +105,13 @@ std::map<std::string, std::string> model_metadata(const Model& m) {
                         {"head", m.config.head}}
                        .dump();
   meta["upsample"] = upsample_name(m.config.upsample);
-  meta["normalization"] = json{{"mode", m.norm.mode},
-                               {"offset", m.norm.offset},
-                               {"scale", m.norm.scale},
-                               {"percentiles", {m.norm.low_percentile, m.norm.high_percentile}}}
-                              .dump();
+  if (m.config.residual) meta["residual"] = "true";
+  json norm{{"mode", m.norm.mode},
+            {"offset", m.norm.offset},
+            {"scale", m.norm.scale},
+            {"percentiles", {m.norm.low_percentile, m.norm.high_percentile}}};
+  if (m.norm.block != 1) norm["block"] = m.norm.block;  // absent = 1: older files and readers
+  meta["normalization"] = norm.dump();
   meta["trained"] = m.trained ? "true" : "false";
   for (const auto& [k, v] : m.info) meta[kInfoPrefix + k] = v;
   return meta;
@@ -156,12 +161,17 @@ void read_model_metadata(const std::map<std::string, std::string>& meta, Model& 
   } catch (const Error& e) {
     fail(where, ": ", e.what());
   }
+  if (const auto r = meta.find("residual"); r != meta.end()) {
+    if (r->second != "true" && r->second != "false")
+      fail(where, ": metadata 'residual' is '", r->second, "', expected true or false");
+    cfg.residual = r->second == "true";
+  }
   if (levels != cfg.levels())
     fail(where, ": metadata 'levels' is ", levels, " but 'widths' describes ", cfg.levels(), " levels");
   m.config = cfg;
 
   const json norm = parse_json(get("normalization"), "normalization", where);
-  check_fields(norm, {"mode", "offset", "scale", "percentiles"}, "normalization", where);
+  check_fields(norm, {"mode", "offset", "scale", "percentiles", "block"}, "normalization", where);
   if (!norm.contains("mode") || !norm["mode"].is_string())
     fail(where, ": metadata 'normalization' needs a string 'mode'");
   m.norm.mode = norm["mode"].get<std::string>();
@@ -172,6 +182,7 @@ void read_model_metadata(const std::map<std::string, std::string>& meta, Model& 
     fail(where, ": metadata 'normalization' needs 'percentiles': [low, high]");
   m.norm.low_percentile = norm["percentiles"][0].get<double>();
   m.norm.high_percentile = norm["percentiles"][1].get<double>();
+  if (norm.contains("block")) m.norm.block = json_int(norm, "block", "normalization", where);
   try {
     validate_normalization(m.norm);
   } catch (const Error& e) {

@@ -28,6 +28,7 @@ class Config:
     decoder: List[int] = field(default_factory=lambda: [64, 32, 32])
     head: int = 16
     upsample: str = "bilinear"  # bilinear | nearest | transposed
+    residual: bool = False      # output = centre input slice + network
 
     @property
     def levels(self) -> int:
@@ -52,6 +53,7 @@ class Normalization:
     offset: float = 0.0
     scale: float = 1.0
     percentiles: Tuple[float, float] = (0.5, 99.5)
+    block: int = 1  # per_image: percentiles of the means of block x block tiles
 
 
 class _Block(nn.Module):
@@ -107,6 +109,7 @@ class TomoGAN(nn.Module):
         return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
     def forward(self, x):
+        inp = x
         x = F.relu(self.stem(x))
         skips = []
         for block in self.enc:
@@ -117,7 +120,11 @@ class TomoGAN(nn.Module):
         for i, block in enumerate(self.dec):
             x = torch.cat([skips[-1 - i], self._up(block, x)], dim=1)
             x = block(x)
-        return self.head(x)
+        y = self.head(x)
+        if self.cfg.residual:
+            c = self.cfg.slices // 2
+            y = y + inp[:, c:c + 1]
+        return y
 
 
 # ---------------------------------------------------------------- file format
@@ -146,10 +153,10 @@ def read_sira(path):
         raise ValueError(f"{path}: not a sira model of a known version")
     w = json.loads(meta["widths"])
     cfg = Config(int(meta["slices"]), w["stem"], list(w["encoder"]), w["bottleneck"],
-                 list(w["decoder"]), w["head"], meta["upsample"])
+                 list(w["decoder"]), w["head"], meta["upsample"], meta.get("residual") == "true")
     assert int(meta["levels"]) == cfg.levels
     n = json.loads(meta["normalization"])
-    norm = Normalization(n["mode"], n["offset"], n["scale"], tuple(n["percentiles"]))
+    norm = Normalization(n["mode"], n["offset"], n["scale"], tuple(n["percentiles"]), int(n.get("block", 1)))
     info = {k[5:]: v for k, v in meta.items() if k.startswith("info.")}
     tensors = {}
     for name, e in header.items():
@@ -179,9 +186,11 @@ def write_sira(path, module: TomoGAN, norm: Normalization = Normalization(), tra
                               "decoder": cfg.decoder, "head": cfg.head}),
         "upsample": cfg.upsample,
         "normalization": json.dumps({"mode": norm.mode, "offset": norm.offset, "scale": norm.scale,
-                                     "percentiles": list(norm.percentiles)}),
+                                     "percentiles": list(norm.percentiles), "block": norm.block}),
         "trained": "true" if trained else "false",
     }
+    if cfg.residual:
+        meta["residual"] = "true"
     for k, v in (info or {}).items():
         meta["info." + k] = str(v)
     header, chunks, offset = {"__metadata__": meta}, [], 0

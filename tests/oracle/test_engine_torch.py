@@ -6,7 +6,8 @@ with the ends repeated, normalisation from the centre slice (numpy.percentile
 for per_image models), F.pad(mode='reflect') on the bottom/right to a multiple of
 8, crop, denormalise. Random-weight models (`sira init`, published widths) cover
 1 and 3 slices and the three upsampling modes; sizes 97x131, 256x256 and 45x77;
-a per_image and a fixed normalisation; untiled and tiled runs.
+a per_image (pixel and 8x8-block percentiles) and a fixed normalisation; untiled
+and tiled runs; a global-residual model.
 Pass: max |sira - torch| <= 1e-4 x (torch output range), per case."""
 import os
 import subprocess
@@ -40,7 +41,10 @@ def torch_denoise(model_path, stack):
     for i in range(d):
         centre = stack[i].astype(np.float64)
         if norm.mode == "per_image":
-            lo, hi = np.percentile(centre, list(norm.percentiles))
+            b = min(norm.block, h, w)
+            # Means of the whole b x b tiles (the last partial row/column left out).
+            tiles = centre[:h // b * b, :w // b * b].reshape(h // b, b, w // b, b).mean(axis=(1, 3))
+            lo, hi = np.percentile(tiles, list(norm.percentiles))
             offset, scale = lo, (1.0 / (hi - lo) if hi > lo else 1.0)
         else:
             offset, scale = norm.offset, norm.scale
@@ -130,6 +134,20 @@ def main():
         fixed = os.path.join(d, "m3_fixed.sira")
         sira_torch.write_sira(fixed, module, sira_torch.Normalization("fixed", -0.5, 0.02))
         compare("3-slice bilinear, fixed normalisation, 3x97x131", fixed, stack(3, 97, 131), backends)
+
+        # A global-residual model with block percentiles (the shipped models' form),
+        # untiled and tiled.
+        module.cfg.residual = True
+        resid = os.path.join(d, "m3_residual.sira")
+        sira_torch.write_sira(resid, module, sira_torch.Normalization("per_image", block=8))
+        compare("3-slice residual, 8x8-block percentiles, 3x97x131", resid, stack(3, 97, 131), backends)
+        compare("3-slice residual, 8x8-block percentiles, tiled", resid, stack(3, 97, 131), backends,
+                ("--tile", "48"))
+        module1, _, _, _ = sira_torch.load_module(m1b)
+        module1.cfg.residual = True
+        resid1 = os.path.join(d, "m1_residual.sira")
+        sira_torch.write_sira(resid1, module1, sira_torch.Normalization("per_image", block=5))
+        compare("1-slice residual, 5x5-block percentiles, 45x77", resid1, stack(1, 45, 77), backends)
 
     if failures:
         print(f"{len(failures)} case(s) failed: {failures}", file=sys.stderr)

@@ -89,7 +89,8 @@ def test_torch_written_model_loads_in_sira(tmp):
         j = info_json("-m", path, "--size", "256x256")
         assert j["parameters"] == sira_torch.parameter_count(module)
         assert j["trained"] is True and j["info"] == {"who": "pytorch"}
-        assert j["normalization"] == {"mode": "fixed", "offset": 0.25, "scale": 4.0, "percentiles": [1.0, 99.0]}
+        assert j["normalization"] == {"mode": "fixed", "offset": 0.25, "scale": 4.0, "percentiles": [1.0, 99.0],
+                                  "block": 1}
         assert j["upsample"] == cfg.upsample and j["slices"] == cfg.slices
         # Round trip through the reader is exact.
         _, _, _, _, tensors = sira_torch.read_sira(path)

@@ -53,7 +53,7 @@ TEST(EngineNormalize, PerImageMapsThePercentileRangeToUnit) {
   norm.low_percentile = 0;
   norm.high_percentile = 100;
   const std::vector<float> v{10, 30, 20, 50};
-  const auto map = sira::intensity_map(norm, v.data(), v.size());
+  const auto map = sira::intensity_map(norm, v.data(), 1, v.size());
   std::vector<float> out(4);
   sira::normalize(v.data(), 4, map, out.data());
   EXPECT_EQ(out, (std::vector<float>{0.0f, 0.5f, 0.25f, 1.0f}));
@@ -61,7 +61,7 @@ TEST(EngineNormalize, PerImageMapsThePercentileRangeToUnit) {
   for (std::size_t i = 0; i < 4; ++i) EXPECT_NEAR(out[i], v[i], 1e-5);
 
   const std::vector<float> flat(6, 3.0f);  // constant: shifted, not divided by zero
-  const auto flat_map = sira::intensity_map(norm, flat.data(), flat.size());
+  const auto flat_map = sira::intensity_map(norm, flat.data(), 1, flat.size());
   EXPECT_EQ(flat_map.offset, 3.0);
   EXPECT_EQ(flat_map.scale, 1.0);
 }
@@ -72,12 +72,50 @@ TEST(EngineNormalize, FixedUsesTheStoredValuesAndRejectsAZeroScale) {
   norm.offset = 2.0;
   norm.scale = 4.0;
   const float x = 3.0f;
-  const auto map = sira::intensity_map(norm, &x, 1);
+  const auto map = sira::intensity_map(norm, &x, 1, 1);
   float y;
   sira::normalize(&x, 1, map, &y);
   EXPECT_EQ(y, 4.0f);  // (3 - 2) * 4
   norm.scale = 0.0;
-  EXPECT_THROW(sira::intensity_map(norm, &x, 1), sira::Error);
+  EXPECT_THROW(sira::intensity_map(norm, &x, 1, 1), sira::Error);
   norm.mode = "minmax";
-  EXPECT_THROW(sira::intensity_map(norm, &x, 1), sira::Error);
+  EXPECT_THROW(sira::intensity_map(norm, &x, 1, 1), sira::Error);
+}
+
+TEST(EngineNormalize, BlockMeansAreTheMeansOfWholeTiles) {
+  // 5 x 7 image, blocks of 2: 2 x 3 means, the last row and column left out.
+  std::vector<float> img(35);
+  for (std::size_t i = 0; i < img.size(); ++i) img[i] = float(i);
+  const auto m = sira::block_means(img.data(), 5, 7, 2);
+  ASSERT_EQ(m.size(), 6u);
+  // Block (by, bx) holds rows 2by..2by+1, columns 2bx..2bx+1: mean of v = 7y + x.
+  for (int by = 0; by < 2; ++by)
+    for (int bx = 0; bx < 3; ++bx)
+      EXPECT_FLOAT_EQ(m[by * 3 + bx], float(7 * (2 * by + 0.5) + (2 * bx + 0.5)));
+  EXPECT_THROW(sira::block_means(img.data(), 5, 7, 6), sira::Error);
+}
+
+TEST(EngineNormalize, BlockPercentilesHardlyMoveWithTheNoise) {
+  // Half air (0), half material (1), plus white noise of sigma 0.3: the pixel
+  // 0.5 percentile falls ~0.3 * 2.58 below the air, the 8x8 block means' stays
+  // within a few hundredths of it, as the noise of a mean of 64 is 8x smaller.
+  const std::size_t h = 256, w = 256;
+  std::vector<float> img(h * w);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.3f);
+  for (std::size_t y = 0; y < h; ++y)
+    for (std::size_t x = 0; x < w; ++x) img[y * w + x] = (x >= w / 2 ? 1.0f : 0.0f) + noise(rng);
+  sira::Normalization norm;
+  norm.mode = "per_image";
+  const auto pixels = sira::intensity_map(norm, img.data(), h, w);
+  norm.block = 8;
+  const auto blocks = sira::intensity_map(norm, img.data(), h, w);
+  EXPECT_LT(pixels.offset, -0.6);
+  EXPECT_NEAR(blocks.offset, 0.0, 0.15);
+  EXPECT_NEAR(1.0 / blocks.scale, 1.0, 0.3);
+  // An image smaller than the block uses the largest block that fits.
+  norm.block = 64;
+  const std::vector<float> small{0, 1, 2, 3, 4, 5, 6, 7, 8};
+  const auto fit = sira::intensity_map(norm, small.data(), 3, 3);
+  EXPECT_DOUBLE_EQ(fit.offset, 4.0);  // one 3x3 block: its mean
 }
