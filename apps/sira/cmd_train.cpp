@@ -8,6 +8,8 @@
 #include "command.hpp"
 #include "progress.hpp"
 #include "sira/error.hpp"
+#include "sira/model.hpp"
+#include "sira/train/recipe.hpp"
 #include "sira/train/trainer.hpp"
 
 namespace sira::cli {
@@ -38,6 +40,16 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
                  "Intensity normalisation stored in the model: fixed (fitted to the training data, one unit) or "
                  "per_image (each slice's 0.5/99.5 percentiles, works across data sets in different units)")
       ->check(CLI::IsMember({"fixed", "per_image"}))
+      ->capture_default_str();
+  sub.add_option("--norm-block", o.norm_block,
+                 "per_image: take the percentiles of the means of BxB blocks, so the map hardly moves with the "
+                 "noise (1 = of the pixels, as before; 8 for the shipped models)")
+      ->capture_default_str();
+  sub.add_flag("--residual", o.residual,
+               "Random start: the network adds its correction to the centre input slice (global residual)");
+  sub.add_option("--sampling", o.sampling,
+                 "How crops pick a pair file: size (in proportion to its pixels) or file (each file equally)")
+      ->check(CLI::IsMember({"size", "file"}))
       ->capture_default_str();
   sub.add_option("-o,--output", o.output, "Model file to write")->required();
   sub.add_option("--slices", o.slices, "Input slices 1 or 3 (default 3, or the --init model's)");
@@ -88,9 +100,19 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
       "  sira train -d pairs.h5 -o model.sira --iters 30000 --resume model.sira.ckpt\n"
       "  sira train -d pairs.h5 -o tuned.sira --init model.sira --iters 2000\n"
       "  sira train -d foam.h5 -d tooth.h5 --normalization per_image -o mixed.sira --slices 1\n"
-      "  sira train --qat --init model.sira -d pairs.h5 -o model-int8.sira --iters 300 --lr 1e-5 --weight-bits 7");
-  return [s] {
+      "  sira train --qat --init model.sira -d pairs.h5 -o model-int8.sira --iters 300 --lr 1e-5 --weight-bits 7\n"
+      "With --init, the options of the model's recorded recipe (lr, loss weights, d-steps, crop, batch,\n"
+      "sampling) are kept unless given here; a 1-slice --init model can start a --slices 3 model.");
+  return [s, &sub] {
     s->o.weights = parse_weights(s->weights);
+    if (!s->o.init.empty() && s->o.resume.empty()) {
+      const Model start = load_model(s->o.init);
+      if (const auto recipe = train::model_recipe(start, s->o.init)) {
+        const std::string set =
+            train::apply_recipe(*recipe, s->o, [&](const std::string& name) { return sub.count("--" + name) > 0; });
+        if (!set.empty()) status("sira train: continuing the recipe of " + s->o.init + ": " + set);
+      }
+    }
     s->o.qat.per_channel = !s->per_tensor;
     ProgressBar bar("train", std::size_t(s->o.iterations));
     char extra[160];

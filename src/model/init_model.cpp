@@ -1,8 +1,10 @@
 // init_model: PyTorch's default Conv2d / ConvTranspose2d initialisation,
 // reproducible from a seed on every platform.
+#include <algorithm>
 #include <cmath>
 #include <random>
 
+#include "sira/error.hpp"
 #include "sira/model.hpp"
 
 namespace sira {
@@ -53,6 +55,23 @@ Model init_model(const TomoganConfig& cfg, std::uint64_t seed) {
     model.tensors.emplace(spec.name, std::move(t));
   }
   return model;
+}
+
+Model widen_input_slices(const Model& model, int slices) {
+  if (model.quant) fail("widen_input_slices: the model is quantised; widen its fp32 original");
+  if (model.config.slices != 1) fail("widen_input_slices: the model takes ", model.config.slices, " slices, not 1");
+  Model wide = model;
+  wide.config.slices = slices;
+  wide.config.validate();
+  const ModelTensor& stem = model.tensor("stem.weight");  // [out, 1, 1, 1]
+  ModelTensor widened;
+  widened.shape = {stem.shape[0], slices, stem.shape[2], stem.shape[3]};
+  widened.data.assign(widened.numel(), 0.0f);
+  const std::size_t k = std::size_t(stem.shape[2] * stem.shape[3]);
+  for (std::int64_t o = 0; o < stem.shape[0]; ++o)
+    std::copy_n(stem.data.begin() + o * k, k, widened.data.begin() + (o * slices + slices / 2) * k);
+  wide.tensors["stem.weight"] = std::move(widened);
+  return wide;
 }
 
 }  // namespace sira

@@ -45,7 +45,9 @@ std::string architecture_signature(const TomoganConfig& c, int crop) {
   for (int w : c.encoder) s += cat(w, ",");
   s += cat(" bottleneck=", c.bottleneck, " decoder=");
   for (int w : c.decoder) s += cat(w, ",");
-  return s + cat(" head=", c.head, " upsample=", upsample_name(c.upsample), " discriminator_crop=", crop);
+  s += cat(" head=", c.head, " upsample=", upsample_name(c.upsample));
+  if (c.residual) s += " residual";  // (absent in the signatures of older checkpoints)
+  return s + cat(" discriminator_crop=", crop);
 }
 
 void save_checkpoint(const std::string& path, const std::string& signature, const TrainingState& state,
@@ -60,6 +62,7 @@ void save_checkpoint(const std::string& path, const std::string& signature, cons
   archive.write("norm_mode", c10::IValue(state.norm.mode));
   archive.write("norm_low_percentile", c10::IValue(state.norm.low_percentile));
   archive.write("norm_high_percentile", c10::IValue(state.norm.high_percentile));
+  archive.write("norm_block", c10::IValue(std::int64_t(state.norm.block)));
   archive.write("sampler", c10::IValue(state.sampler_state));
   archive.write("history", history_tensor(state.history));
   if (!state.qat_activations.empty()) archive.write("qat_activations", c10::IValue(state.qat_activations));
@@ -115,6 +118,7 @@ TrainingState load_checkpoint(const std::string& path, const std::string& signat
       state.norm.low_percentile = v.toDouble();
       archive.read("norm_high_percentile", v);
       state.norm.high_percentile = v.toDouble();
+      if (archive.try_read("norm_block", v)) state.norm.block = int(v.toInt());
     }
     archive.read("sampler", v);
     state.sampler_state = v.toStringRef();

@@ -120,6 +120,8 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& x) {
     if (fq && int(i) != graph_.output && !on_grid) y = fake_quantize_activation(y, params(int(i)));
     out[i] = std::move(y);
   }
+  // A residual network adds its centre input slice (in float, as the engine does).
+  if (graph_.residual) return out.at(graph_.output) + x.narrow(1, graph_.in_channels / 2, 1);
   return out.at(graph_.output);
 }
 

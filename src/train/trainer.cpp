@@ -17,6 +17,7 @@
 #include "sira/metrics.hpp"
 #include "sira/quant_recovery.hpp"
 #include "sira/quantize.hpp"
+#include "sira/train/recipe.hpp"
 #include "train/checkpoint.hpp"
 #include "train/discriminator.hpp"
 #include "train/generator.hpp"
@@ -32,11 +33,23 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// "a.h5;b.h5": the file names of `paths`, without their folders.
+std::string join_names(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& p : paths) out += (out.empty() ? "" : ";") + std::filesystem::path(p).filename().string();
+  return out;
+}
+
 void check_options(const TrainOptions& o) {
   if (o.pairs.empty()) fail("no pair file given (-d PAIRS.h5)");
   if (o.normalization != "fixed" && o.normalization != "per_image")
     fail("--normalization must be fixed or per_image, got '", o.normalization, "'");
   if (o.output.empty()) fail("no output model given (-o MODEL)");
+  if (o.sampling != "size" && o.sampling != "file") fail("--sampling must be size or file, got '", o.sampling, "'");
+  if (o.norm_block < 1 || o.norm_block > 4096) fail("--norm-block must be between 1 and 4096, got ", o.norm_block);
+  if (o.norm_block != 1 && o.normalization != "per_image") fail("--norm-block needs --normalization per_image");
+  if (o.residual && !o.init.empty())
+    fail("--residual applies to a random start; an --init model keeps its own architecture");
   if (o.slices != 0 && o.slices != 1 && o.slices != 3) fail("--slices must be 1 or 3, got ", o.slices);
   if (o.batch < 1) fail("--batch must be at least 1, got ", o.batch);
   if (o.iterations < 1) fail("--iters must be at least 1, got ", o.iterations);
@@ -131,8 +144,14 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   Model start;
   if (!options.init.empty()) {
     start = load_model(options.init);
-    if (options.slices != 0 && options.slices != start.config.slices)
-      fail(options.init, ": model takes ", start.config.slices, " slices, --slices asked for ", options.slices);
+    // A 1-slice model starts a 3-slice one: the neighbours' stem weights start at
+    // zero, so training begins from exactly the 1-slice function.
+    if (options.slices != 0 && options.slices != start.config.slices) {
+      if (start.quant || start.config.slices != 1)
+        fail(options.init, ": model takes ", start.config.slices, " slices, --slices asked for ", options.slices,
+             " (only an fp32 1-slice model can start a model with more slices)");
+      start = widen_input_slices(start, options.slices);
+    }
     if (options.qat.enabled && start.quant)
       fail(options.init, ": the model is already quantised (int8); --qat fine-tunes its fp32 original");
     // Equalisation keeps the fp32 function; QAT then starts from (and calibrates) the equalised weights.
@@ -140,6 +159,7 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   } else {
     TomoganConfig config;
     config.slices = options.slices == 0 ? 3 : options.slices;
+    config.residual = options.residual;
     start = init_model(config, options.seed);
   }
   const TomoganConfig config = start.config;
@@ -177,6 +197,7 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     state.norm = start.norm;  // the fine-tuned weights expect their own normalisation
   } else if (options.normalization == "per_image") {
     state.norm.mode = "per_image";
+    state.norm.block = options.norm_block;
   } else {
     state.norm = fit_normalization(data.train);
   }
@@ -205,7 +226,7 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     generator->set_fake_quant(std::move(fq));
   }
 
-  CropSampler sampler(data.train, config.slices, options.crop, options.seed);
+  CropSampler sampler(data.train, config.slices, options.crop, options.seed, options.sampling == "file");
   if (!options.resume.empty()) sampler.restore(state.sampler_state);
 
   const std::int64_t n = options.batch, side = options.crop;
@@ -298,9 +319,10 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   model.tensors = generator->export_weights();
   model.info = start.trained ? start.info : std::map<std::string, std::string>{};
   const IterationRecord& final = state.history.back();
-  std::string sources;
-  for (const auto& p : options.pairs) sources += (sources.empty() ? "" : ";") + std::filesystem::absolute(p).string();
-  model.info["training_data"] = sources;
+  // File names only: a model records no paths of the machine it was trained on.
+  model.info["training_data"] = join_names(options.pairs);
+  model.info["training_sources"] = join_names(data.sources);
+  model.info["recipe"] = format_recipe(recipe_of(options, state.norm));
   model.info["iterations"] = std::to_string(options.iterations);
   model.info["seed"] = std::to_string(options.seed);
   model.info["crop"] = std::to_string(options.crop);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <set>
 #include <sstream>
 #include <tuple>
 #include <utility>
@@ -37,12 +39,18 @@ PairSplit read_split(const H5File& file, const std::string& split) {
 PairData load_pairs(const std::vector<std::string>& paths, bool require_test) {
   if (paths.empty()) fail("no pair file given (-d PAIRS.h5)");
   PairData d;
+  std::set<std::string> sources;
   for (const auto& path : paths) {
     H5File file = H5File::open(path);
+    if (file.has_attr("/", "source")) {
+      const std::string source = file.attr_string("/", "source");
+      if (source != "phantom") sources.insert(std::filesystem::path(source).filename().string());
+    }
     d.train.push_back(read_split(file, "train"));
     // The test slices may have any size: validation runs on whole slices.
     if (file.has("test_ns") || file.has("test_gt")) d.test.push_back(read_split(file, "test"));
   }
+  d.sources.assign(sources.begin(), sources.end());
   if (require_test && d.test.empty())
     fail(paths.front(), ": no dataset 'test_ns' (validation needs a test split in at least one pair file)");
   return d;
@@ -78,11 +86,12 @@ void assign_maps(std::vector<PairSplit>& splits, const Normalization& norm) {
     const auto [lo, hi] = std::minmax_element(p.clean.data.begin(), p.clean.data.end());
     p.clean_range = p.clean.data.empty() ? 1.0 : std::max(double(*hi - *lo), 1e-12);
     for (std::size_t z = 0; z < p.noisy.depth; ++z)
-      p.maps.push_back(intensity_map(norm, p.noisy.slice(z), p.noisy.slice_size()));
+      p.maps.push_back(intensity_map(norm, p.noisy.slice(z), p.noisy.height, p.noisy.width));
   }
 }
 
-CropSampler::CropSampler(const std::vector<PairSplit>& data, int slices, int crop, std::uint64_t seed)
+CropSampler::CropSampler(const std::vector<PairSplit>& data, int slices, int crop, std::uint64_t seed,
+                         bool by_file)
     : data_(data), slices_(slices), crop_(crop), rng_(seed) {
   if (slices != 1 && slices != 3) fail("slices must be 1 or 3, got ", slices);
   std::uint64_t running = 0;
@@ -91,7 +100,8 @@ CropSampler::CropSampler(const std::vector<PairSplit>& data, int slices, int cro
       fail(p.source, ": --crop ", crop, " is larger than the training images (", p.noisy.height, " x ",
            p.noisy.width, ")");
     if (p.maps.size() != p.noisy.depth) fail(p.source, ": intensity maps not assigned");
-    running += p.noisy.depth * (p.noisy.height - std::size_t(crop) + 1) * (p.noisy.width - std::size_t(crop) + 1);
+    running += by_file ? 1
+                       : p.noisy.depth * (p.noisy.height - std::size_t(crop) + 1) * (p.noisy.width - std::size_t(crop) + 1);
     cumulative_.push_back(running);
   }
   if (data.empty()) fail("no training data");

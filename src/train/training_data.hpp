@@ -29,6 +29,9 @@ struct PairSplit {
 
 struct PairData {
   std::vector<PairSplit> train, test;  // one entry per file; test holds only files with a test split
+  // File names (no folders) of the measured data the pair files were made from
+  // (their "source" attribute; phantoms are not listed), sorted, each once.
+  std::vector<std::string> sources;
 };
 
 // Reads and checks every pair file: every needed dataset present, 3-D, finite,
@@ -54,7 +57,8 @@ void assign_maps(std::vector<PairSplit>& splits, const Normalization& norm);
 // standard) so runs are reproducible and its state can be saved.
 class CropSampler {
  public:
-  CropSampler(const std::vector<PairSplit>& data, int slices, int crop, std::uint64_t seed);
+  // by_file: every file equally likely; else in proportion to its crop positions.
+  CropSampler(const std::vector<PairSplit>& data, int slices, int crop, std::uint64_t seed, bool by_file = false);
 
   // input: batch x slices x crop x crop, target: batch x 1 x crop x crop;
   // data_range (optional, batch values): each crop's clean_range in the

@@ -86,7 +86,7 @@ TEST(Engine, ThreeSliceModelSeesNeighboursWithEdgesReplicated) {
   // with the stack's ends repeated, all normalised by the centre slice's map.
   const int neighbours[3][3] = {{0, 0, 1}, {0, 1, 2}, {1, 2, 2}};
   for (int i = 0; i < 3; ++i) {
-    const auto map = sira::intensity_map(model.norm, s.slice(i), n);
+    const auto map = sira::intensity_map(model.norm, s.slice(i), s.height, s.width);
     std::vector<float> channels(3 * n), want(n);
     for (int c = 0; c < 3; ++c)
       sira::normalize(s.slice(neighbours[i][c]), n, map, channels.data() + c * n);

@@ -33,8 +33,13 @@ struct QatOptions {
 };
 
 struct TrainOptions {
-  std::vector<std::string> pairs;  // HDF5 pair files (crops drawn from all, in proportion to their size)
+  std::vector<std::string> pairs;  // HDF5 pair files (crops drawn from all, see `sampling`)
   std::string normalization = "fixed";  // fixed (one map fitted to the data) | per_image (each slice's percentiles)
+  int norm_block = 1;         // per_image: percentiles of block x block means (Normalization::block)
+  bool residual = false;      // a random start gets a global residual (TomoganConfig::residual)
+  // How a crop picks its pair file: "size" in proportion to the crop positions
+  // it holds (big files dominate), "file" every file equally often.
+  std::string sampling = "size";
   std::string output;         // model file written at the end
   int slices = 0;             // 1 or 3 input slices; 0 = 3, or the init model's
   int crop = 128;             // square crop edge, a multiple of the generator's multiple (8)
