@@ -19,14 +19,14 @@ struct PhantomCliOptions {
 
 Runner setup_phantom(CLI::App& sub) {
   auto opts = std::make_shared<PhantomCliOptions>();
-  sub.add_option("type", opts->type, "shepp-logan (modified, Toft) or foam (random rock/foam sample)")
-      ->check(CLI::IsMember({"shepp-logan", "foam"}))
+  sub.add_option("type", opts->type, "shepp-logan (modified, Toft), foam (random rock/foam sample) or mixed (a random recipe per seed: sample size, feature scale, container, faint inclusions)")
+      ->check(CLI::IsMember({"shepp-logan", "foam", "mixed"}))
       ->capture_default_str();
   sub.add_option("--size", opts->phantom.size, "Width = height in pixels")->capture_default_str()
       ->check(CLI::Range(2, 65536));
   sub.add_option("--slices", opts->phantom.slices, "Slices: 1 = 2-D image, more = 3-D volume")
       ->capture_default_str()->check(CLI::Range(1, 65536));
-  sub.add_option("--seed", opts->phantom.seed, "Random seed (foam)")->capture_default_str();
+  sub.add_option("--seed", opts->phantom.seed, "Random seed (foam, mixed)")->capture_default_str();
   sub.add_option("--attenuation", opts->phantom.attenuation,
                  "Line integral of density-1 material across the full image width (scales values)")
       ->capture_default_str();

@@ -14,11 +14,17 @@ namespace sira::tomo {
 PhantomKind parse_phantom_kind(const std::string& name) {
   if (name == "shepp-logan" || name == "shepp_logan" || name == "shepplogan") return PhantomKind::shepp_logan;
   if (name == "foam" || name == "rock") return PhantomKind::foam;
-  fail("unknown phantom type '", name, "' (expected shepp-logan or foam)");
+  if (name == "mixed") return PhantomKind::mixed;
+  fail("unknown phantom type '", name, "' (expected shepp-logan, foam or mixed)");
 }
 
 const char* phantom_kind_name(PhantomKind kind) {
-  return kind == PhantomKind::shepp_logan ? "shepp-logan" : "foam";
+  switch (kind) {
+    case PhantomKind::shepp_logan: return "shepp-logan";
+    case PhantomKind::foam: return "foam";
+    case PhantomKind::mixed: return "mixed";
+  }
+  return "?";
 }
 
 namespace {
@@ -114,6 +120,9 @@ std::array<std::array<double, 3>, 3> random_axes(std::mt19937_64& rng) {
            {2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)}}};
 }
 
+// The mixed phantom's recipe stream, apart from the foam's own use of the seed.
+std::uint64_t derive_mixed_seed(std::uint64_t seed) { return seed * 0x9e3779b97f4a7c15ull + 0x6d69786564ull; }
+
 // Foam/rock recipe, in the normalised frame. Counts are per unit volume so a
 // 3-D volume and a 2-D section look alike; the 2-D section is the plane z = 0.
 struct FoamRecipe {
@@ -174,6 +183,66 @@ FoamModel foam_model(const FoamRecipe& r, std::uint64_t seed, double z_lo, doubl
                           r.crack_density, Paint::set);
   }
   return m;
+}
+
+// A "mixed" sample: the foam recipe with every number drawn from the seed,
+// plus what real scans show and the foam lacks. The parts are painted in
+// order: container wall, gap, sample body, then the foam's grains, pores and
+// cracks (scaled), then faint inclusions added on top.
+struct MixedModel {
+  FoamRecipe recipe;
+  FoamModel foam;
+  double clip_radius = 1.0;
+};
+
+MixedModel mixed_model(std::uint64_t seed, double z_lo, double z_hi) {
+  std::mt19937_64 rng(derive_mixed_seed(seed));
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  auto between = [&](double lo, double hi) { return lo + (hi - lo) * u(rng); };
+  auto log_between = [&](double lo, double hi) { return lo * std::pow(hi / lo, u(rng)); };
+  MixedModel mm;
+  FoamRecipe& r = mm.recipe;
+  const bool container = u(rng) < 0.5;
+  const double outer = between(0.45, 0.95);  // the sample may fill the field or sit in air
+  const double wall = container ? between(0.015, 0.05) : 0.0, gap = container && u(rng) < 0.5 ? between(0.01, 0.04) : 0;
+  r.cylinder_radius = std::max(0.2, outer - wall - gap);
+  const double s = log_between(0.4, 2.0);  // feature scale
+  const double crowd = 1.0 / (s * s * s);
+  r.grain_r_min *= s, r.grain_r_max *= s, r.pore_r_min *= s, r.pore_r_max *= s;
+  r.crack_long_min *= s, r.crack_long_max *= s;
+  r.grains_per_volume *= crowd * between(0.2, 1.5);
+  r.pores_per_volume *= crowd * between(0.0, 1.5);
+  r.cracks_per_volume *= crowd * between(0.0, 2.0);
+  r.texture_amplitude = between(0.0, 0.35);
+  mm.foam = foam_model(r, rng(), z_lo, z_hi);
+  if (u(rng) < 0.3) mm.foam.matrix_density = between(0.0, 0.08);  // loose grains in air or fluid
+  std::vector<Ellipsoid> body;
+  const std::array<std::array<double, 3>, 3> upright{{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
+  auto cylinder = [&](double radius, double density) {
+    body.emplace_back(std::array<double, 3>{0, 0, 0}, upright, std::array<double, 3>{radius, radius, 1e9}, density,
+                      Paint::set);
+  };
+  // The base density outside the body is 0 (air): the body paints the matrix.
+  if (container) {
+    cylinder(outer, between(0.3, 1.0));
+    if (gap > 0) cylinder(outer - wall, 0.0);
+  }
+  cylinder(r.cylinder_radius, mm.foam.matrix_density);
+  mm.foam.shapes.insert(mm.foam.shapes.begin(), body.begin(), body.end());
+  mm.foam.matrix_density = 0.0;
+  // Faint inclusions: a few percent of contrast, the features a denoiser must keep.
+  const double volume = std::numbers::pi * r.cylinder_radius * r.cylinder_radius * (z_hi - z_lo);
+  const auto faint = std::size_t(std::llround(between(40, 200) * volume * std::min(crowd, 8.0)));
+  for (std::size_t i = 0; i < faint; ++i) {
+    const double rad = r.cylinder_radius * std::sqrt(u(rng)), ang = 2 * std::numbers::pi * u(rng);
+    const double base = between(0.01, 0.08) * s;
+    const std::array<double, 3> radii{base, base * between(0.5, 1.0), base * between(0.5, 1.0)};
+    const double contrast = (u(rng) < 0.5 ? -1 : 1) * between(0.01, 0.06);
+    mm.foam.shapes.emplace_back(std::array<double, 3>{rad * std::cos(ang), rad * std::sin(ang), between(z_lo, z_hi)},
+                                random_axes(rng), radii, contrast, Paint::add);
+  }
+  mm.clip_radius = outer;
+  return mm;
 }
 
 // Smooth value noise in [-1, 1] at lattice spacing `scale`, from a hash of the
@@ -301,14 +370,21 @@ Stack make_phantom(const PhantomOptions& o, const std::function<void(std::size_t
   std::vector<Ellipsoid> shapes;
   double matrix = 0, clip = 1.0;
   std::uint64_t texture_seed = 0;
-  const bool foam = o.kind == PhantomKind::foam;
-  const FoamRecipe recipe;
-  if (foam) {
+  const bool foam = o.kind == PhantomKind::foam || o.kind == PhantomKind::mixed;
+  FoamRecipe recipe;
+  if (o.kind == PhantomKind::foam) {
     const FoamModel m = foam_model(recipe, o.seed, z_of(0) - pitch, z_of(o.slices - 1) + pitch);
     shapes = m.shapes;
     matrix = m.matrix_density;
     clip = recipe.cylinder_radius;
     texture_seed = m.texture_seed;
+  } else if (o.kind == PhantomKind::mixed) {
+    const MixedModel m = mixed_model(o.seed, z_of(0) - pitch, z_of(o.slices - 1) + pitch);
+    recipe = m.recipe;
+    shapes = m.foam.shapes;
+    matrix = m.foam.matrix_density;
+    clip = m.clip_radius;
+    texture_seed = m.foam.texture_seed;
   } else {
     shapes = shepp_logan_shapes(three_d);
   }
@@ -327,6 +403,7 @@ Stack make_phantom(const PhantomOptions& o, const std::function<void(std::size_t
         if (foam) {
           const double x = -1.0 + (c + 0.5) * pitch, y = 1.0 - (r + 0.5) * pitch;
           v = float(v * (1.0 + recipe.texture_amplitude * texture(texture_seed, x, y, z_of(k), pitch)));
+          if (o.kind == PhantomKind::mixed) v = std::max(v, 0.0f);  // a faint pore in air: still air
         }
         v = float(v * scale);
       }

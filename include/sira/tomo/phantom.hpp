@@ -1,5 +1,8 @@
 // Test objects for tomography: the modified Shepp-Logan head (2-D ellipses,
-// 3-D ellipsoids) and random "foam/rock" samples for training data.
+// 3-D ellipsoids), random "foam/rock" samples, and "mixed" samples whose whole
+// recipe is drawn from the seed (training data with variety: sample size in the
+// field of view, feature scale, loose grains in air or a solid matrix, an
+// optional container wall, texture strength, faint low-contrast inclusions).
 //
 // Geometry: the image spans [-1, 1] in x (columns, left to right) and y (rows,
 // bottom to top); slices are stacked along z with the same voxel pitch, centred
@@ -21,16 +24,16 @@
 
 namespace sira::tomo {
 
-enum class PhantomKind { shepp_logan, foam };
+enum class PhantomKind { shepp_logan, foam, mixed };
 
-PhantomKind parse_phantom_kind(const std::string& name);  // "shepp-logan" | "foam"
+PhantomKind parse_phantom_kind(const std::string& name);  // "shepp-logan" | "foam" | "mixed"
 const char* phantom_kind_name(PhantomKind kind);
 
 struct PhantomOptions {
   PhantomKind kind = PhantomKind::shepp_logan;
   std::size_t size = 256;     // width = height in pixels
   std::size_t slices = 1;     // 1 = a 2-D phantom; > 1 = a 3-D volume
-  std::uint64_t seed = 0;     // foam only (Shepp-Logan is fixed)
+  std::uint64_t seed = 0;     // foam and mixed (Shepp-Logan is fixed)
   int supersample = 0;        // samples per pixel per axis for anti-aliasing; 0 = 4 (2-D) / 2 (3-D)
   double attenuation = 4.0;   // line integral of density 1 across the full image width
 };
