@@ -31,12 +31,15 @@ Runner setup_pairs(CLI::App& sub) {
       ->capture_default_str();
   auto* g = sub.add_option_group("Phantom source");
   g->add_option("--phantom", opts->phantom_type, "Phantom type")
-      ->check(CLI::IsMember({"shepp-logan", "foam"}))->capture_default_str();
+      ->check(CLI::IsMember({"shepp-logan", "foam", "mixed"}))->capture_default_str();
   g->add_option("--size", p.phantom.size, "Phantom width = height (pixels)")->capture_default_str()
       ->check(CLI::Range(8, 8192));
   g->add_option("--slices", p.phantom.slices, "Phantom slices (a 3-D volume; adjacent slices correlate)")
       ->capture_default_str()->check(CLI::Range(1, 65536));
   g->add_option("--angles", p.angles, "Projections over 180 degrees (0 = pi/2 * size)")->capture_default_str();
+  g->add_option("--attenuation", p.phantom.attenuation,
+                "Line integral of density-1 material across the image width (sets the transmission range)")
+      ->capture_default_str();
   g->add_option("--clean", opts->clean, "Clean target: recon (of noise-free, all-angle data) or phantom")
       ->check(CLI::IsMember({"recon", "phantom"}))->capture_default_str();
   auto* m = sub.add_option_group("Measured source");
@@ -58,6 +61,11 @@ Runner setup_pairs(CLI::App& sub) {
   m->add_option("--center", p.input.center, "Rotation centre in pixels (default: found automatically)");
   auto* n = sub.add_option_group("Noisy data");
   n->add_option("--dose", p.dose.dose, "Dose fraction (0, 1] of the noisy scan")->capture_default_str();
+  n->add_option("--dose-min", p.dose_min,
+                "Draw each slice's dose log-uniformly from [DOSE_MIN, --dose] (noise-level variety; stored per slice)");
+  n->add_option("--blur", p.dose.blur,
+                "Phantoms: detector blur, Gaussian sigma in pixels on the counts (correlated noise, as a scintillator)")
+      ->capture_default_str();
   n->add_option("--flux", p.dose.flux, "Incident photons per detector pixel per projection at full dose "
                                        "(measured data: the assumed flux)")->capture_default_str();
   n->add_option("--sparse", p.sparse, "Noisy data keeps every K-th projection")->capture_default_str()
@@ -88,6 +96,7 @@ Runner setup_pairs(CLI::App& sub) {
       "Examples:\n"
       "  sira pairs --from phantom --slices 32 --size 256 --dose 0.05 -o foam_pairs.h5\n"
       "  sira pairs --from phantom --phantom shepp-logan --slices 8 --sparse 8 --recon sirt -o sl.h5\n"
+      "  sira pairs --from phantom --phantom mixed --slices 32 --dose 0.5 --dose-min 0.01 --blur 0.8 -o mix.h5\n"
       "  sira pairs --from tooth_aps.h5 --dose 0.1 --flux 20000 --test-fraction 0.5 -o tooth_pairs.h5\n"
       "  sira pairs --from dendrite_sinogram.h5 --scale 0.001 --dose 0.2 --center 630 \\\n"
       "             --test-fraction 0 -o dendrite_pairs.h5   (its values are line integrals x 1000)\n"

@@ -40,6 +40,32 @@ void add_detector_noise(float* row, std::size_t n, const DoseOptions& o, std::mt
   }
 }
 
+// Gaussian taps for sigma (pixels), radius 3 sigma, summing to 1.
+std::vector<double> gaussian_taps(double sigma) {
+  const int radius = std::max(1, int(std::ceil(3 * sigma)));
+  std::vector<double> taps(std::size_t(2 * radius + 1));
+  double sum = 0;
+  for (int i = -radius; i <= radius; ++i) sum += taps[std::size_t(i + radius)] = std::exp(-0.5 * i * i / (sigma * sigma));
+  for (double& t : taps) t /= sum;
+  return taps;
+}
+
+// Convolves one row with the taps, edges mirrored (a detector's edge pixels
+// see light from inside only; mirroring keeps flat fields flat).
+void blur_row(float* row, std::size_t n, const std::vector<double>& taps, std::vector<float>& scratch) {
+  const long radius = long(taps.size() / 2), w = long(n);
+  scratch.assign(row, row + n);
+  for (long c = 0; c < w; ++c) {
+    double acc = 0;
+    for (long k = -radius; k <= radius; ++k) {
+      long x = c + k;
+      while (x < 0 || x >= w) x = x < 0 ? -x - 1 : 2 * w - x - 1;
+      acc += taps[std::size_t(k + radius)] * scratch[std::size_t(x)];
+    }
+    row[c] = float(acc);
+  }
+}
+
 // The sinograms restricted to the angle rows `keep` (in order).
 Sinograms select_angles(const Sinograms& s, const std::vector<std::size_t>& keep) {
   Sinograms out{Stack(s.data.depth, keep.size(), s.data.width), {}, s.center};
@@ -66,6 +92,7 @@ void check_dose_options(const DoseOptions& o) {
   if (!std::isfinite(o.dark) || o.dark < 0) fail("acquisition: dark offset must be >= 0 (got ", o.dark, ")");
   if (!(o.gain_spread >= 0 && o.gain_spread < 1))
     fail("acquisition: gain spread must be in [0, 1) (got ", o.gain_spread, ")");
+  if (!(o.blur >= 0 && o.blur <= 100)) fail("acquisition: detector blur must be in [0, 100] pixels (got ", o.blur, ")");
   if (!(o.min_transmission >= 0 && o.min_transmission < 1))
     fail("acquisition: min transmission must be in [0, 1) (got ", o.min_transmission, ")");
 }
@@ -94,10 +121,12 @@ Stack simulate_counts(const Sinograms& clean, const DoseOptions& o) {
   const double i0 = o.flux * o.dose;
   Stack counts(p.depth, p.height, w);
   counts.is_2d = p.is_2d;
+  const std::vector<double> taps = o.blur > 0 ? gaussian_taps(o.blur) : std::vector<double>{};
 #pragma omp parallel for schedule(static)
   for (std::size_t r = 0; r < rows; ++r) {
     std::mt19937_64 rng(derive_seed(o.seed, r));
     std::poisson_distribution<long long> poisson;
+    std::vector<float> scratch;
     const float* in = p.data.data() + r * w;
     const float* g = gain.slice(r / p.height);
     float* out = counts.data.data() + r * w;
@@ -105,9 +134,27 @@ Stack simulate_counts(const Sinograms& clean, const DoseOptions& o) {
       const double mean = g[c] * i0 * std::exp(-double(in[c]));
       out[c] = mean > 0 ? float(poisson(rng, std::poisson_distribution<long long>::param_type(mean))) : 0.0f;
     }
+    if (!taps.empty()) blur_row(out, w, taps, scratch);
     add_detector_noise(out, w, o, rng);
   }
   return counts;
+}
+
+Sinograms blur_line_integrals(const Sinograms& p, double sigma) {
+  if (!(sigma >= 0 && sigma <= 100)) fail("detector blur must be in [0, 100] pixels (got ", sigma, ")");
+  if (sigma == 0) return p;
+  const std::vector<double> taps = gaussian_taps(sigma);
+  Sinograms out = p;
+  const std::size_t w = p.data.width, rows = p.data.depth * p.data.height;
+#pragma omp parallel for schedule(static)
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::vector<float> scratch;
+    float* row = out.data.data.data() + r * w;
+    for (std::size_t c = 0; c < w; ++c) row[c] = float(std::exp(-double(row[c])));
+    blur_row(row, w, taps, scratch);
+    for (std::size_t c = 0; c < w; ++c) row[c] = float(-std::log(std::max(double(row[c]), 1e-30)));
+  }
+  return out;
 }
 
 Sinograms counts_to_line_integrals(const Stack& counts, const Sinograms& geometry, const DoseOptions& o) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <random>
 
 #include "sira/error.hpp"
 #include "sira/hdf5.hpp"
@@ -20,6 +21,7 @@ namespace {
 
 constexpr std::size_t kChunkSlices = 8;  // slices reconstructed per step (progress, memory)
 constexpr std::uint64_t kNoiseStream = 1;
+constexpr std::uint64_t kDoseStream = 0x646f736500000000ull;  // per-slice doses, apart from the noise streams
 
 Sinograms slice_range(const Sinograms& s, std::size_t first, std::size_t count) {
   Sinograms out{Stack(count, s.data.height, s.data.width), s.theta, s.center};
@@ -81,6 +83,16 @@ void check_options(const PairOptions& o) {
     fail("pairs: limited arc must be >= 0 degrees (got ", o.limited_arc_deg, ")");
   if (o.recon == ReconMethod::sirt && o.iterations < 1) fail("pairs: SIRT needs at least 1 iteration");
   check_dose_options(o.dose);
+  if (o.dose_min != 0 && !(o.dose_min > 0 && o.dose_min <= o.dose.dose))
+    fail("pairs: the dose range ", o.dose_min, ":", o.dose.dose, " is not 0 < low <= high <= 1");
+  if (o.dose.blur > 0 && o.source != "phantom")
+    fail("pairs: detector blur is simulated for phantoms only (measured data carry their detector's own)");
+}
+
+// Log-uniform dose of source slice z in [lo, hi], from its own stream.
+double slice_dose(std::uint64_t noise_seed, std::size_t z, double lo, double hi) {
+  std::mt19937_64 rng(derive_seed(noise_seed, kDoseStream + z));
+  return lo * std::pow(hi / lo, std::uniform_real_distribution<double>(0.0, 1.0)(rng));
 }
 
 }  // namespace
@@ -166,6 +178,7 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
   const SliceSplit split = split_slices(slices, o.test_fraction);
 
   Stack clean(slices, size, size), noisy(slices, size, size);
+  std::vector<double> doses(o.dose_min > 0 ? slices : 0);
   std::size_t noisy_angles = 0;
   for (std::size_t first = 0; first < slices; first += kChunkSlices) {
     const std::size_t count = std::min(kChunkSlices, slices - first);
@@ -179,9 +192,24 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     }
     DoseOptions dose = o.dose;
     dose.seed = derive_seed(noise_seed, first);  // fixed chunking: deterministic
-    Sinograms noisy_sino = from_phantom       ? simulate_low_dose(clean_sino, dose)
-                           : lowers_dose(o.dose) ? thin_dose(clean_sino, dose)
-                                                 : clean_sino;  // measured data is already at full dose
+    auto lower = [&](const Sinograms& s, const DoseOptions& d) {
+      return from_phantom ? simulate_low_dose(s, d) : lowers_dose(d) ? thin_dose(s, d) : s;
+    };
+    Sinograms noisy_sino;
+    if (o.dose_min > 0) {  // one dose per slice
+      noisy_sino = clean_sino;
+      for (std::size_t k = 0; k < count; ++k) {
+        DoseOptions dk = dose;
+        dk.dose = doses[first + k] = slice_dose(noise_seed, first + k, o.dose_min, o.dose.dose);
+        dk.seed = derive_seed(dose.seed, k);
+        const Sinograms one = lower(slice_range(clean_sino, k, 1), dk);
+        std::copy(one.data.data.begin(), one.data.data.end(), noisy_sino.data.slice(k));
+      }
+    } else {
+      noisy_sino = lower(clean_sino, dose);  // measured data at full dose stays as it is
+    }
+    // The clean target sees the detector's blur too (without its noise).
+    if (from_phantom && o.dose.blur > 0) clean_sino = blur_line_integrals(clean_sino, o.dose.blur);
     if (o.sparse > 1) noisy_sino = keep_every_kth_angle(noisy_sino, o.sparse);
     if (o.limited_arc_deg > 0) {
       const double first = noisy_sino.theta.front();
@@ -206,6 +234,10 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
   out.test_gt = gather(clean, split.test);
   out.train_slices = split.train;
   out.test_slices = split.test;
+  if (!doses.empty()) {
+    for (std::size_t z : split.train) out.train_dose.push_back(doses[z]);
+    for (std::size_t z : split.test) out.test_dose.push_back(doses[z]);
+  }
 
   attr("layout", std::string("TomoGAN: train_ns, train_gt, test_ns, test_gt (slices x H x W, float32; ns = noisy, gt = clean)"));
   attr("units", std::string("attenuation per pixel (reconstructed line integrals / pixel length)"));
@@ -219,6 +251,8 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
   attr("center", full.center_or_default());
   attr("flux", o.dose.flux);
   attr("dose", o.dose.dose);
+  attr("dose_min", o.dose_min);  // > 0: per-slice doses in /train_dose, /test_dose
+  attr("detector_blur", o.dose.blur);
   attr("read_noise", o.dose.read_noise);
   attr("dark", o.dose.dark);
   attr("gain_spread", o.dose.gain_spread);
@@ -250,6 +284,8 @@ void write_pairs(const std::string& path, const PairSet& p) {
   auto as_doubles = [](const std::vector<std::size_t>& v) { return std::vector<double>(v.begin(), v.end()); };
   f.write_vector("/train_slices", as_doubles(p.train_slices));
   if (!p.test_slices.empty()) f.write_vector("/test_slices", as_doubles(p.test_slices));
+  if (!p.train_dose.empty()) f.write_vector("/train_dose", p.train_dose);
+  if (!p.test_dose.empty()) f.write_vector("/test_dose", p.test_dose);
   for (const auto& [name, value] : p.attributes) {
     if (const double* d = std::get_if<double>(&value)) f.set_attr("/", name, *d);
     else f.set_attr("/", name, std::get<std::string>(value));

@@ -26,6 +26,10 @@ struct DoseOptions {
   double read_noise = 0.0;    // Gaussian detector noise, sigma in counts
   double dark = 0.0;          // dark offset in counts (subtracted again by the normalisation)
   double gain_spread = 0.0;   // relative standard deviation of the per-pixel gain (rings)
+  // Detector blur (scintillator light spread): Gaussian sigma in detector
+  // pixels applied to the counts after the photon noise, so the noise of
+  // neighbouring pixels correlates as in a real detector. 0 = none.
+  double blur = 0.0;
   double min_transmission = 0.0;  // clip for -log; 0 = half a count: 0.5 / (I0 * dose)
   std::uint64_t seed = 0;
 };
@@ -39,6 +43,10 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t index);
 
 // Raw detector counts (same shape as the sinograms) for line integrals p.
 Stack simulate_counts(const Sinograms& clean, const DoseOptions& options);
+
+// What a detector with blur `sigma` (pixels) records of noise-free line
+// integrals p: -log of the blurred transmission exp(-p), row by row.
+Sinograms blur_line_integrals(const Sinograms& p, double sigma);
 
 // Per-pixel gain factors (depth x 1 x width) the simulation applies (1 + spread * N(0,1), >= 0.05).
 Stack detector_gain(std::size_t slices, std::size_t width, const DoseOptions& options);

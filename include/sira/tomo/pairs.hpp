@@ -46,6 +46,9 @@ struct PairOptions {
   ProjectionInput input;           // for measured projections
   std::size_t angles = 0;          // phantom: projections over 180 degrees; 0 = round(pi / 2 * size)
   DoseOptions dose;                // noisy data: flux (I0) and dose fraction, detector effects
+  // > 0: each slice's dose is drawn log-uniformly from [dose_min, dose.dose]
+  // instead (noise-level variety in one file; the doses are stored per slice).
+  double dose_min = 0;
   std::size_t sparse = 1;          // noisy data keeps every k-th angle
   double limited_arc_deg = 0;      // > 0: noisy data keeps angles within this arc from the first (limited angle)
   ReconMethod recon = ReconMethod::fbp;
@@ -61,6 +64,7 @@ using AttributeValue = std::variant<double, std::string>;
 struct PairSet {
   Stack train_ns, train_gt, test_ns, test_gt;
   std::vector<std::size_t> train_slices, test_slices;  // indices into the source slices
+  std::vector<double> train_dose, test_dose;            // per slice, when drawn from a range
   std::vector<std::pair<std::string, AttributeValue>> attributes;
   std::vector<std::string> notes;  // what was assumed (input normalisation, centre)
 };
