@@ -6,6 +6,7 @@
 #include "command.hpp"
 #include "progress.hpp"
 #include "sira/error.hpp"
+#include "sira/hdf5.hpp"
 #include "sira/io.hpp"
 #include "sira/tomo/pairs.hpp"
 
@@ -15,7 +16,7 @@ namespace {
 struct PairsCliOptions {
   tomo::PairOptions pairs;
   std::string phantom_type = "foam", recon = "fbp", clean = "recon", filter = "ramp";
-  std::string rows, angle_range, unit = "auto", output, preview, sinograms_out;
+  std::string rows, angle_range, unit = "auto", output, preview, sinograms_out, noisy_sinograms_out;
   bool sinograms_only = false;
 };
 
@@ -90,6 +91,10 @@ Runner setup_pairs(CLI::App& sub) {
                  "Measured source: also write the input sinograms as read and normalised (line integrals,\n"
                  "slices x angles x detector), e.g. sino.npy, to check flat/dark correction and -log");
   sub.add_flag("--sinograms-only", opts->sinograms_only, "With --sinograms-out: stop after writing them");
+  sub.add_option("--noisy-sinograms-out", opts->noisy_sinograms_out,
+                 "Also write the degraded sinograms the noisy slices come from, as an HDF5 file with\n"
+                 "/noisy_sinograms (slices x angles x detector) and /theta (radians): e.g. to run sira adapt\n"
+                 "on them (-i F.h5:/noisy_sinograms --theta /theta --angle-unit rad --center C)");
   sub.footer(
       "Writes train_ns, train_gt, test_ns, test_gt (slices x H x W float32; ns = noisy,\n"
       "gt = clean), /train_slices, /test_slices and root attributes with every parameter.\n"
@@ -126,6 +131,12 @@ Runner setup_pairs(CLI::App& sub) {
       fail("--sinograms-only needs --sinograms-out");
     }
 
+    if (!opts->noisy_sinograms_out.empty()) {
+      if (p.source == "phantom") fail("--noisy-sinograms-out needs a measured source (--from FILE)");
+      if (parse_location(opts->noisy_sinograms_out + ":/x").format != Format::hdf5)
+        fail(opts->noisy_sinograms_out, ": --noisy-sinograms-out must be an HDF5 file (.h5)");
+      p.keep_noisy_sinograms = true;
+    }
     std::optional<ProgressBar> bar;
     const tomo::PairSet set = tomo::make_pairs(p, [&bar](std::size_t done, std::size_t total) {
       if (!bar) bar.emplace("pairs", total);
@@ -134,6 +145,13 @@ Runner setup_pairs(CLI::App& sub) {
     if (bar) bar->finish();
     for (const auto& note : set.notes) status("sira pairs: " + note);
     tomo::write_pairs(opts->output, set);
+    if (!opts->noisy_sinograms_out.empty()) {
+      H5File f = H5File::create(opts->noisy_sinograms_out);
+      f.write("/noisy_sinograms", set.noisy_sinograms.data, DType::f32);
+      f.write_vector("/theta", set.noisy_sinograms.theta);
+      f.set_attr("/", "center", set.noisy_sinograms.center_or_default());
+      f.commit();
+    }
     if (!opts->preview.empty()) {
       const bool test = set.test_ns.depth > 0;
       const Stack& ns = test ? set.test_ns : set.train_ns;

@@ -23,16 +23,18 @@ std::filesystem::path this_executable() {
   return self;
 }
 
-Command train_command("train", "Train a denoising model on a pair file (libtorch)", [](CLI::App& sub) -> Runner {
-  // Every argument after "train", --help included, belongs to sira-train.
+// The commands sira-train runs: every argument after the command's name,
+// --help included, belongs to it.
+Setup forward_to_trainer(const std::string& command) {
+  return [command](CLI::App& sub) -> Runner {
   sub.prefix_command();
   sub.set_help_flag();
-  return [&sub]() -> int {
+  return [&sub, command]() -> int {
     const std::filesystem::path trainer = this_executable().parent_path() / "sira-train";
     if (!std::filesystem::exists(trainer))
       fail("training is not available: ", trainer.string(),
            " is missing (sira was built without libtorch; configure with -DSIRA_WITH_TORCH=ON)");
-    std::vector<std::string> args{"sira", "train"};
+    std::vector<std::string> args{"sira", command};
     if (global_options().quiet) args.emplace_back("--quiet");
     for (const std::string& a : sub.remaining()) args.push_back(a);
     std::vector<char*> argv;
@@ -41,7 +43,12 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
     execv(trainer.c_str(), argv.data());
     fail("cannot run ", trainer.string(), ": ", std::strerror(errno));
   };
-});
+  };
+}
+
+Command train_command("train", "Train a denoising model on a pair file (libtorch)", forward_to_trainer("train"));
+Command adapt_command("adapt", "Fine-tune a model to one scan without clean data (Noise2Inverse, libtorch)",
+                      forward_to_trainer("adapt"));
 
 }  // namespace
 }  // namespace sira::cli

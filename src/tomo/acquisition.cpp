@@ -42,7 +42,7 @@ void add_detector_noise(float* row, std::size_t n, const DoseOptions& o, std::mt
 
 // Gaussian taps for sigma (pixels), radius 3 sigma, summing to 1.
 std::vector<double> gaussian_taps(double sigma) {
-  const int radius = std::max(1, int(std::ceil(3 * sigma)));
+  const int radius = std::max(1, int(3 * sigma + 0.5));  // scipy.ndimage gaussian_filter1d's (truncate 3)
   std::vector<double> taps(std::size_t(2 * radius + 1));
   double sum = 0;
   for (int i = -radius; i <= radius; ++i) sum += taps[std::size_t(i + radius)] = std::exp(-0.5 * i * i / (sigma * sigma));

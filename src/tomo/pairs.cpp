@@ -216,6 +216,12 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
       noisy_sino = keep_angle_range(noisy_sino, first, first + o.limited_arc_deg * std::numbers::pi / 180);
     }
     noisy_angles = noisy_sino.theta.size();
+    if (o.keep_noisy_sinograms) {
+      Sinograms& keep = out.noisy_sinograms;
+      if (first == 0) keep = {Stack(slices, noisy_sino.data.height, noisy_sino.data.width), noisy_sino.theta,
+                              noisy_sino.center};
+      std::copy(noisy_sino.data.data.begin(), noisy_sino.data.data.end(), keep.data.slice(first));
+    }
 
     const Stack noisy_part = reconstruct(noisy_sino, size, o);
     std::copy(noisy_part.data.begin(), noisy_part.data.end(), noisy.slice(first));

@@ -41,7 +41,6 @@ std::string join_names(const std::vector<std::string>& paths) {
 }
 
 void check_options(const TrainOptions& o) {
-  if (o.pairs.empty()) fail("no pair file given (-d PAIRS.h5)");
   if (o.normalization != "fixed" && o.normalization != "per_image")
     fail("--normalization must be fixed or per_image, got '", o.normalization, "'");
   if (o.output.empty()) fail("no output model given (-o MODEL)");
@@ -56,6 +55,7 @@ void check_options(const TrainOptions& o) {
   if (!(o.lr > 0) || !std::isfinite(o.lr)) fail("--lr must be a positive number, got ", o.lr);
   if (o.d_steps < 0) fail("--d-steps must be 0 or more, got ", o.d_steps);
   if (o.threads < 0) fail("--threads must be 0 (all cores) or more, got ", o.threads);
+  if (!(o.max_seconds >= 0)) fail("the time budget must be >= 0 seconds, got ", o.max_seconds);
   if (o.checkpoint_every < 0 || o.validate_every < 0) fail("--checkpoint-every and --validate-every must be >= 0");
   const auto& w = o.weights;
   for (double v : {w.adversarial, w.mse, w.perceptual})
@@ -132,10 +132,39 @@ torch::Tensor as_tensor(std::vector<float>& buffer, std::int64_t n, std::int64_t
   return torch::from_blob(buffer.data(), {n, c, side, side}, torch::kFloat32);
 }
 
+
+TrainReport train_on(const TrainOptions& options, PairData data, const IterationCallback& on_iteration);
+
 }  // namespace
 
 TrainReport train(const TrainOptions& options, const IterationCallback& on_iteration) {
+  if (options.pairs.empty()) fail("no pair file given (-d PAIRS.h5)");
   check_options(options);
+  return train_on(options, load_pairs(options.pairs, options.validate_every > 0 || !options.test_output.empty()),
+                  on_iteration);
+}
+
+TrainReport train(const TrainOptions& options, const InMemoryPairs& pairs, const IterationCallback& on_iteration) {
+  check_options(options);
+  PairData data;
+  auto split = [](const PairStacks& p) {
+    if (p.noisy.depth == 0 || p.noisy.depth != p.clean.depth || p.noisy.height != p.clean.height ||
+        p.noisy.width != p.clean.width)
+      fail(p.name, ": noisy and clean stacks differ in shape or are empty");
+    return PairSplit{p.name, p.noisy, p.clean, {}};
+  };
+  for (const auto& p : pairs.train) data.train.push_back(split(p));
+  for (const auto& p : pairs.test) data.test.push_back(split(p));
+  if (data.train.empty()) fail("no training pairs");
+  if ((options.validate_every > 0 || !options.test_output.empty()) && data.test.empty())
+    fail("validation needs test pairs");
+  data.sources = pairs.sources;
+  return train_on(options, std::move(data), on_iteration);
+}
+
+namespace {
+
+TrainReport train_on(const TrainOptions& options, PairData data, const IterationCallback& on_iteration) {
   const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   torch::manual_seed(options.seed);  // discriminator initialisation
@@ -174,7 +203,6 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   torch::optim::Adam discriminator_optimizer(discriminator->parameters(), torch::optim::AdamOptions(options.lr));
   auto perceptual = options.perceptual.empty() ? make_ssim_loss() : load_feature_loss(options.perceptual);
 
-  PairData data = load_pairs(options.pairs, options.validate_every > 0 || !options.test_output.empty());
 
   const std::string signature =
       architecture_signature(config, options.crop) + (options.qat.enabled ? qat_signature(options.qat) : "");
@@ -288,7 +316,8 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     }
 
     ++state.iteration;
-    const bool last = state.iteration == options.iterations;
+    const bool out_of_time = options.max_seconds > 0 && seconds_since(run_start) >= options.max_seconds;
+    const bool last = state.iteration == options.iterations || out_of_time;
     if (!data.test.empty() && (last || (options.validate_every && state.iteration % options.validate_every == 0))) {
       Stack restored;
       const bool keep = last && !options.test_output.empty();
@@ -304,9 +333,10 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     state.history.push_back(r);
     if (!last && options.checkpoint_every && state.iteration % options.checkpoint_every == 0) save_state();
     if (on_iteration) on_iteration(r, options.iterations);
+    if (out_of_time) break;
   }
   report.seconds = seconds_since(run_start);
-  const std::int64_t timed = options.iterations - report.start_iteration - 1;
+  const std::int64_t timed = state.iteration - report.start_iteration - 1;
   report.crops_per_second = timed > 0 && after_first > 0 ? double(timed * n) / after_first
                             : report.seconds > 0          ? double(n) / report.seconds
                                                           : 0;
@@ -323,7 +353,7 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
   model.info["training_data"] = join_names(options.pairs);
   model.info["training_sources"] = join_names(data.sources);
   model.info["recipe"] = format_recipe(recipe_of(options, state.norm));
-  model.info["iterations"] = std::to_string(options.iterations);
+  model.info["iterations"] = std::to_string(state.iteration);
   model.info["seed"] = std::to_string(options.seed);
   model.info["crop"] = std::to_string(options.crop);
   model.info["batch"] = std::to_string(options.batch);
@@ -347,11 +377,12 @@ TrainReport train(const TrainOptions& options, const IterationCallback& on_itera
     model.info["qat"] = cat("method=", q.method, q.method == "percentile" ? cat(" percentile=", q.percentile) : "",
                             " weight_bits=", q.weight_bits, q.per_channel ? " per-channel" : " per-tensor",
                             q.equalize ? " equalized" : "", " calib_slices=", q.calib_slices,
-                            " iterations=", options.iterations);
+                            " iterations=", state.iteration);
   }
   save_model(model, options.output);
   report.history = state.history;
   return report;
 }
 
+}  // namespace
 }  // namespace sira::train

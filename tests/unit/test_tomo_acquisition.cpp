@@ -176,3 +176,50 @@ TEST(Acquisition, RejectsBadParameters) {
   o.flux = -1;
   EXPECT_THROW(simulate_low_dose(s, o), sira::Error);
 }
+
+TEST(DetectorBlur, NeighbourNoiseCorrelatesAsTheGaussianSays) {
+  // Flat object (p = 0.5): counts ~ Poisson(I0 e^-0.5), then blurred. White
+  // noise through a Gaussian of sigma s has neighbour correlation exp(-1 / (4 s^2)).
+  Sinograms s{sira::Stack(1, 400, 200), {}, -1};
+  for (std::size_t a = 0; a < 400; ++a) s.theta.push_back(0.001 * double(a));
+  std::fill(s.data.data.begin(), s.data.data.end(), 0.5f);
+  auto correlation = [&](double sigma) {
+    DoseOptions o;
+    o.flux = 1000;
+    o.blur = sigma;
+    o.seed = 3;
+    const sira::Stack c = simulate_counts(s, o);
+    double mean = 0;
+    for (float v : c.data) mean += v;
+    mean /= double(c.size());
+    double var = 0, cov = 0;
+    for (std::size_t a = 0; a < 400; ++a)
+      for (std::size_t x = 10; x + 11 < 200; ++x) {
+        const double u = c.at(0, a, x) - mean, v = c.at(0, a, x + 1) - mean;
+        var += u * u;
+        cov += u * v;
+      }
+    return cov / var;
+  };
+  EXPECT_NEAR(correlation(0), 0.0, 0.03);
+  EXPECT_NEAR(correlation(1.0), std::exp(-0.25), 0.05);
+  EXPECT_NEAR(correlation(2.0), std::exp(-1.0 / 16), 0.05);
+}
+
+TEST(DetectorBlur, CleanLineIntegralsAreOfTheBlurredTransmission) {
+  // One dark pixel (t = e^-2) in a bright row: after the blur the dip spreads
+  // with the Gaussian's weights, and far away the row is untouched.
+  Sinograms s{sira::Stack(1, 1, 41), {0.0}, -1};
+  s.data.at(0, 0, 20) = 2.0f;
+  const Sinograms b = blur_line_integrals(s, 1.0);
+  double norm = 0;
+  for (int k = -3; k <= 3; ++k) norm += std::exp(-0.5 * k * k);
+  for (int k = 0; k <= 3; ++k) {
+    const double w = std::exp(-0.5 * k * k) / norm;
+    const double t = 1.0 - w * (1.0 - std::exp(-2.0));
+    EXPECT_NEAR(b.data.at(0, 0, 20 + k), -std::log(t), 1e-5) << k;
+    EXPECT_NEAR(b.data.at(0, 0, 20 - k), -std::log(t), 1e-5) << k;
+  }
+  EXPECT_NEAR(b.data.at(0, 0, 30), 0.0, 1e-7);
+  EXPECT_THROW(blur_line_integrals(s, -1), sira::Error);
+}

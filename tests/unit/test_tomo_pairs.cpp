@@ -57,3 +57,42 @@ TEST(Pairs, RejectsBadOptions) {
   EXPECT_THROW(parse_recon_method("art"), sira::Error);
   EXPECT_THROW(parse_clean_target("truth"), sira::Error);
 }
+
+TEST(Pairs, DoseRangeGivesEachSliceItsOwnDoseAndNoise) {
+  PairOptions o;
+  o.phantom.kind = PhantomKind::mixed;
+  o.phantom.size = 32;
+  o.phantom.slices = 12;
+  o.dose.dose = 0.5;
+  o.dose_min = 0.005;
+  o.test_fraction = 0.25;
+  const PairSet p = make_pairs(o);
+  ASSERT_EQ(p.train_dose.size(), p.train_slices.size());
+  ASSERT_EQ(p.test_dose.size(), p.test_slices.size());
+  std::vector<double> all(p.train_dose);
+  all.insert(all.end(), p.test_dose.begin(), p.test_dose.end());
+  for (double d : all) EXPECT_TRUE(d >= 0.005 && d <= 0.5) << d;
+  // Log-uniform over two decades: 12 draws are not all within one of them.
+  EXPECT_GT(*std::max_element(all.begin(), all.end()) / *std::min_element(all.begin(), all.end()), 10.0);
+  // The lowest-dose slice is the noisiest (error against its clean slice).
+  auto error = [&](std::size_t i) {
+    double e = 0;
+    for (std::size_t k = 0; k < p.train_ns.slice_size(); ++k) {
+      const double d = p.train_ns.slice(i)[k] - p.train_gt.slice(i)[k];
+      e += d * d;
+    }
+    return e;
+  };
+  const auto lo = std::size_t(std::min_element(p.train_dose.begin(), p.train_dose.end()) - p.train_dose.begin());
+  const auto hi = std::size_t(std::max_element(p.train_dose.begin(), p.train_dose.end()) - p.train_dose.begin());
+  EXPECT_GT(error(lo), 3 * error(hi));
+  o.dose_min = 0.9;  // above --dose: refused
+  EXPECT_THROW(make_pairs(o), sira::Error);
+}
+
+TEST(Pairs, DetectorBlurIsForPhantomsOnly) {
+  PairOptions o;
+  o.source = "measured.h5";
+  o.dose.blur = 1.0;
+  EXPECT_THROW(make_pairs(o), sira::Error);
+}

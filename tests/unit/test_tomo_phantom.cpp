@@ -154,3 +154,29 @@ TEST(Phantom, RejectsBadOptions) {
   EXPECT_THROW(parse_phantom_kind("cube"), sira::Error);
   EXPECT_EQ(parse_phantom_kind("foam"), PhantomKind::foam);
 }
+
+TEST(MixedPhantom, EachSeedIsItsOwnSampleAndTheSameSeedTheSameOne) {
+  PhantomOptions o;
+  o.kind = PhantomKind::mixed;
+  o.size = 64;
+  o.slices = 3;
+  std::vector<double> filled;  // share of the field that is not air, per seed
+  sira::Stack first;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    o.seed = seed;
+    const sira::Stack p = make_phantom(o);
+    if (seed == 1) first = p;
+    EXPECT_GE(*std::min_element(p.data.begin(), p.data.end()), 0.0f);  // no negative attenuation
+    std::size_t solid = 0;
+    for (float v : p.data) solid += v > 1e-6f;
+    filled.push_back(double(solid) / double(p.size()));
+    // Outside the inscribed circle there is only air.
+    EXPECT_EQ(p.at(1, 0, 0), 0.0f);
+  }
+  o.seed = 1;
+  EXPECT_EQ(make_phantom(o).data, first.data);
+  // The recipes differ: how much of the field a sample fills varies by seed.
+  EXPECT_GT(*std::max_element(filled.begin(), filled.end()) - *std::min_element(filled.begin(), filled.end()), 0.1);
+  EXPECT_EQ(parse_phantom_kind("mixed"), PhantomKind::mixed);
+  EXPECT_STREQ(phantom_kind_name(PhantomKind::mixed), "mixed");
+}

@@ -49,6 +49,7 @@ struct PairOptions {
   // > 0: each slice's dose is drawn log-uniformly from [dose_min, dose.dose]
   // instead (noise-level variety in one file; the doses are stored per slice).
   double dose_min = 0;
+  bool keep_noisy_sinograms = false;  // PairSet::noisy_sinograms: what the noisy slices were reconstructed from
   std::size_t sparse = 1;          // noisy data keeps every k-th angle
   double limited_arc_deg = 0;      // > 0: noisy data keeps angles within this arc from the first (limited angle)
   ReconMethod recon = ReconMethod::fbp;
@@ -65,6 +66,7 @@ struct PairSet {
   Stack train_ns, train_gt, test_ns, test_gt;
   std::vector<std::size_t> train_slices, test_slices;  // indices into the source slices
   std::vector<double> train_dose, test_dose;            // per slice, when drawn from a range
+  Sinograms noisy_sinograms;                            // every slice's, with keep_noisy_sinograms
   std::vector<std::pair<std::string, AttributeValue>> attributes;
   std::vector<std::string> notes;  // what was assumed (input normalisation, centre)
 };

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sira/model.hpp"
+#include "sira/stack.hpp"
 
 namespace sira::train {
 
@@ -60,6 +61,7 @@ struct TrainOptions {
   std::string plot_png;       // the same curves as a PNG
   std::string test_output;    // location for the final generator's restoration of test_ns
   QatOptions qat;             // enabled: fake-quantised forward, exports an int8 model
+  double max_seconds = 0;     // > 0: stop after the iteration that passes this wall time (iterations = a cap)
 };
 
 // Losses of one iteration (the generator step and the mean of the
@@ -86,5 +88,18 @@ using IterationCallback = std::function<void(const IterationRecord&, std::int64_
 // Runs the training; throws sira::Error on bad input (missing datasets,
 // mismatched shapes, crops larger than the images, an incompatible checkpoint).
 TrainReport train(const TrainOptions& options, const IterationCallback& on_iteration = {});
+
+// Pairs already in memory (sira adapt makes them from one scan): each entry
+// plays the part of one pair file; `sources` are recorded as training sources.
+struct PairStacks {
+  std::string name;
+  Stack noisy, clean;  // slices x H x W, same shape
+};
+struct InMemoryPairs {
+  std::vector<PairStacks> train, test;
+  std::vector<std::string> sources;
+};
+// The same training on them (options.pairs is ignored).
+TrainReport train(const TrainOptions& options, const InMemoryPairs& pairs, const IterationCallback& on_iteration = {});
 
 }  // namespace sira::train
