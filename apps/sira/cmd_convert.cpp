@@ -1,7 +1,10 @@
 // sira convert: copy an image or stack between TIFF, PNG, NumPy .npy and HDF5,
 // optionally changing the sample type or taking a range of slices.
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "command.hpp"
 #include "sira/error.hpp"
@@ -10,8 +13,37 @@
 namespace sira::cli {
 namespace {
 
+// "LO:HI" or "minmax" (the data's own extremes).
+std::pair<double, double> parse_value_range(const std::string& spec, const Stack& s) {
+  if (spec == "minmax") {
+    const auto [lo, hi] = std::minmax_element(s.data.begin(), s.data.end());
+    if (!(*hi > *lo)) fail("--range minmax: the data are constant (", *lo, ")");
+    return {*lo, *hi};
+  }
+  const auto colon = spec.find(':', 1);  // LO may be negative
+  double lo = 0, hi = 0;
+  std::size_t a = 0, b = 0;
+  try {
+    lo = std::stod(spec.substr(0, colon), &a);
+    hi = std::stod(spec.substr(colon + 1), &b);
+  } catch (const std::exception&) {
+    a = 0;
+  }
+  if (colon == std::string::npos || a != colon || b != spec.size() - colon - 1 || !std::isfinite(lo) ||
+      !std::isfinite(hi) || !(hi > lo))
+    fail("--range '", spec, "': expected LO:HI with LO < HI, or minmax");
+  return {lo, hi};
+}
+
+// v -> round((v - lo) / (hi - lo) * top), clipped to [0, top] (NaN stays NaN: the writer refuses it).
+void map_to_integer_range(Stack& s, double lo, double hi, DType as) {
+  const double top = as == DType::u8 ? 255.0 : 65535.0;
+  for (float& v : s.data)
+    if (!std::isnan(v)) v = float(std::round(std::clamp((double(v) - lo) / (hi - lo), 0.0, 1.0) * top));
+}
+
 struct ConvertOptions {
-  std::string input, output, dtype;
+  std::string input, output, dtype, range;
   std::size_t first = 0, count = 0;
 };
 
@@ -28,6 +60,10 @@ Runner setup_convert(CLI::App& sub) {
                  "Output sample type (default: the input's; other input types read as float32). "
                  "Integers are rounded; out-of-range values are an error, never clipped")
       ->check(CLI::IsMember({"uint8", "uint16", "float32"}));
+  sub.add_option("--range", opts->range,
+                 "With an integer --dtype: map values LO..HI linearly onto the type's full range (0..255 or\n"
+                 "0..65535), clipping outside; 'minmax' takes the data's own range. Float data that are not\n"
+                 "integers need it (rounding them as they are would flatten them)");
   sub.add_option("--first", opts->first, "First slice (page) to convert");
   sub.add_option("--count", opts->count, "Number of slices to convert (0 = to the end)");
   sub.footer(
@@ -36,12 +72,26 @@ Runner setup_convert(CLI::App& sub) {
       "  sira convert -i sinogram.tif -o sinogram.npy\n"
       "  sira convert -i recon.npy -o pairs.h5:/train_gt\n"
       "  sira convert -i stack.tif --first 10 --count 1 -o slice10.png --dtype uint16\n"
+      "  sira convert -i recon.tif -o recon16.tif --dtype uint16 --range -0.002:0.03\n"
       "Formats: .tif/.tiff (multi-page = stack), .png (8/16-bit grayscale, one image),\n"
       ".npy, .h5/.hdf5/.hdf/.nxs with ':/dataset'. Colour images are refused.");
   return [opts] {
-    const Stack s = read_slices(opts->input, opts->first, opts->count);
+    Stack s = read_slices(opts->input, opts->first, opts->count);
     std::optional<DType> as;
     if (!opts->dtype.empty()) as = parse_dtype(opts->dtype);
+    const bool to_integers = as && *as != DType::f32;
+    if (!opts->range.empty()) {
+      if (!to_integers) fail("--range maps onto an integer type: give --dtype uint8 or uint16");
+      const auto [lo, hi] = parse_value_range(opts->range, s);
+      map_to_integer_range(s, lo, hi, *as);
+      status(cat("sira convert: mapped ", lo, "..", hi, " onto 0..", *as == DType::u8 ? 255 : 65535));
+    } else if (to_integers && s.dtype == DType::f32) {
+      for (std::size_t i = 0; i < s.size(); ++i)
+        if (s.data[i] != std::round(s.data[i]))
+          fail(opts->input, ": float32 sample ", s.data[i], " (slice ", i / s.slice_size(), ") is not an integer; ",
+               "rounding would flatten the data: give --range LO:HI (or minmax) to scale it onto ",
+               dtype_name(*as));
+    }
     write_stack(opts->output, s, as);
     status(cat("sira convert: wrote ", opts->output, " (", s.depth, "x", s.height, "x", s.width,
                " ", dtype_name(as.value_or(s.dtype)), ")"));

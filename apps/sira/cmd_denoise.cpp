@@ -60,7 +60,8 @@ Runner setup_denoise(CLI::App& sub) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub.add_option("--halo", opts->engine.halo,
-                 "Tile overlap in pixels (default: the receptive radius, 56 for TomoGAN, which makes "
+                 "Tile overlap in pixels (default: the receptive radius rounded up to the network's multiple: "
+                 "50 -> 56 px for TomoGAN, as sira info prints; this makes "
                  "the result equal the untiled one). A smaller halo runs faster and differs from the "
                  "untiled result near tile edges (measured in docs/benchmarks.md)")
       ->check(CLI::NonNegativeNumber);
@@ -73,7 +74,7 @@ Runner setup_denoise(CLI::App& sub) {
                  "Also write an 8-bit PNG of the middle output slice (0.5-99.5 percentile stretch)");
   sub.add_option("--dtype", opts->dtype,
                  "Output sample type (default float32: restored values are not integers). "
-                 "Integers are rounded; out-of-range values are an error")
+                 "Integers (for integer inputs only) are rounded; out-of-range values are an error")
       ->check(CLI::IsMember({"uint8", "uint16", "float32"}));
   sub.footer(
       "Examples:\n"
@@ -104,6 +105,12 @@ Runner setup_denoise(CLI::App& sub) {
     // writer threads, bounded queues): memory does not grow with the stack depth.
     StreamOptions stream;
     stream.dtype = opts->dtype.empty() ? DType::f32 : parse_dtype(opts->dtype);
+    // Restored float data (attenuation per pixel, say 0.001..0.02) rounded to
+    // integers would all become 0 or 1: only integer inputs keep integer units.
+    if (stream.dtype != DType::f32 && probe_stack(opts->input).dtype == DType::f32)
+      fail(opts->input, ": float32 input restored as ", dtype_name(stream.dtype),
+           " would lose its values to rounding; write float32 and scale it with "
+           "sira convert --range LO:HI --dtype ", dtype_name(stream.dtype));
     stream.preview = opts->preview;
     ProgressBar bar("denoise", probe_stack(opts->input).depth);
     stream.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "command.hpp"
+#include "engine/tiling.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
@@ -63,6 +64,7 @@ nlohmann::json to_json(const Model* model, const std::string& path, const Tomoga
   j["size"] = {h, w};
   j["multiple"] = g.multiple();
   j["receptive_radius"] = g.receptive_radius();
+  j["tile_halo"] = tile_halo(g.receptive_radius(), std::size_t(g.multiple()));
   j["parameters"] = g.parameters();
   j["macs"] = g.macs(h, w);
   j["gmac"] = g.macs(h, w) / 1e9;
@@ -120,8 +122,9 @@ void print_table(const Model* model, const std::string& path, const TomoganConfi
   out << "\nparameters: " << grouped(g.parameters()) << "\n";
   out << "compute at " << h << "x" << w << ": " << line << " GMAC ("
       << grouped(static_cast<std::int64_t>(macs)) << " multiply-accumulates)\n";
-  out << "receptive radius: " << g.receptive_radius() << " px; input sides are padded to a multiple of "
-      << g.multiple() << "\n";
+  out << "receptive radius: " << g.receptive_radius() << " px (default tile halo "
+      << tile_halo(g.receptive_radius(), std::size_t(g.multiple())) << " px: rounded up to the multiple); input "
+      << "sides are padded to a multiple of " << g.multiple() << "\n";
 }
 
 Runner setup_info(CLI::App& sub) {

@@ -2,8 +2,10 @@
 // sample images read like any denoise input (docs/quantization.md).
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "command.hpp"
+#include "progress.hpp"
 #include "sira/error.hpp"
 #include "sira/io.hpp"
 #include "sira/model.hpp"
@@ -83,7 +85,14 @@ Runner setup_quantize(CLI::App& sub) {
     std::vector<CalibrationImages> calibration;
     for (const std::string& spec : o->calibration) calibration.push_back({spec, read_stack(spec)});
     const auto start = std::chrono::steady_clock::now();
+    std::optional<ProgressBar> bar;  // made at the first report, which knows the total
+    o->q.progress = [&bar](std::size_t done, std::size_t total) {
+      if (!bar) bar.emplace("calibrate", total);
+      bar->update(done);
+    };
     Model q = quantize_model(model, calibration, o->q);
+    if (bar) bar->finish();
+    o->q.progress = {};
     if (o->bias_correction) q = correct_bias(model, q, calibration, o->q);
     if (o->target_psnr > 0) {
       MixedPrecisionReport r;

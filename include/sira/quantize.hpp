@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct QuantizeOptions {
   int weight_bits = 8;                // 8 or 7
   std::size_t max_images = 0;         // calibration slices used (0 = all)
   int threads = 0;
+  // Called after each calibration slice of each pass with (done, total) over
+  // all passes (1 for minmax, else 2), for a progress bar.
+  std::function<void(std::size_t done, std::size_t total)> progress;
 };
 
 // A calibration stack and the name it was read from (for messages).

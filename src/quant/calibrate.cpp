@@ -45,8 +45,18 @@ struct GroupStats {
 };
 
 // Runs the fp32 network over the calibration slices with `observe` on every node.
+// The slices a calibration pass runs (max_images caps them).
+std::size_t calibration_slices(const std::vector<CalibrationImages>& calibration, const QuantizeOptions& o) {
+  std::size_t n = 0;
+  for (const auto& c : calibration) n += c.images.depth;
+  return o.max_images ? std::min(n, o.max_images) : n;
+}
+
+// pass (0-based) of `passes`: reports progress over all of them.
 void run_calibration(const Model& model, const std::vector<CalibrationImages>& calibration,
-                     const QuantizeOptions& o, const NodeObserver& observe) {
+                     const QuantizeOptions& o, const NodeObserver& observe, std::size_t pass = 0,
+                     std::size_t passes = 1) {
+  const std::size_t per_pass = calibration_slices(calibration, o);
   EngineOptions eo;
   eo.backend = "ref";
   eo.precision = "fp32";
@@ -61,6 +71,7 @@ void run_calibration(const Model& model, const std::vector<CalibrationImages>& c
       out.resize(c.images.slice_size());
       engine.denoise_slice(c.images, d, out.data());
       ++used;
+      if (o.progress) o.progress(pass * per_pass + used, passes * per_pass);
     }
 }
 
@@ -101,6 +112,7 @@ std::map<std::string, ActivationParams> calibrate(const Model& model,
   const Graph graph = build_graph(model.config);
   const std::vector<int> group = scale_groups(graph);
   std::vector<GroupStats> stats(graph.nodes.size());
+  const std::size_t passes = o.method == "minmax" ? 1 : 2;
 
   run_calibration(model, calibration, o, [&](int node, const float* data, std::size_t c, std::size_t h,
                                               std::size_t w) {
@@ -109,7 +121,7 @@ std::map<std::string, ActivationParams> calibrate(const Model& model,
     const auto [lo, hi] = std::minmax_element(data, data + c * h * w);
     g.lo = std::min(g.lo, double(*lo));
     g.hi = std::max(g.hi, double(*hi));
-  });
+  }, 0, passes);
   for (auto& g : stats) {  // ranges include 0 (the padding, the ReLU floor)
     if (!std::isfinite(g.lo)) continue;
     g.lo = std::min(g.lo, 0.0);
@@ -129,7 +141,7 @@ std::map<std::string, ActivationParams> calibrate(const Model& model,
         const double b = std::floor((double(data[i]) - g.lo) * per_bin);
         g.counts[std::size_t(std::clamp(b, 0.0, double(kBins - 1)))] += 1.0;
       }
-    });
+    }, 1, passes);
   }
 
   std::map<std::string, ActivationParams> out;

@@ -52,7 +52,9 @@ PairData load_pairs(const std::vector<std::string>& paths, bool require_test) {
   }
   d.sources.assign(sources.begin(), sources.end());
   if (require_test && d.test.empty())
-    fail(paths.front(), ": no dataset 'test_ns' (validation needs a test split in at least one pair file)");
+    fail(paths.front(), ": no dataset 'test_ns' (validation needs a test split in at least one pair file): make one "
+         "with sira pairs --test-fraction 0.1 (slices held apart), add a pair file of other data that has one, "
+         "or leave out --validate-every and --test-output");
   return d;
 }
 

@@ -128,3 +128,21 @@ TEST(QuantNetwork, RefusesUnusablePrecisionsAndCalibrationSets) {
   EXPECT_NE(message_of([&] { sira::quantize_model(q, {{"c", blob_image(1, 16, 16, 1)}}, o); }).find("already"),
             std::string::npos);
 }
+
+TEST(QuantNetwork, CalibrationReportsProgressOverEveryPass) {
+  const sira::Stack calib = blob_image(3, 32, 32, 1);
+  for (const std::string method : {"minmax", "percentile"}) {
+    sira::QuantizeOptions o;
+    o.method = method;
+    o.threads = 1;
+    std::vector<std::pair<std::size_t, std::size_t>> seen;
+    o.progress = [&](std::size_t done, std::size_t total) { seen.emplace_back(done, total); };
+    sira::calibrate(random_model(sira::Upsample::bilinear), {{"calib", calib}}, o);
+    const std::size_t passes = method == "minmax" ? 1 : 2;
+    ASSERT_EQ(seen.size(), 3 * passes) << method;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      EXPECT_EQ(seen[i].first, i + 1) << method;
+      EXPECT_EQ(seen[i].second, 3 * passes) << method;
+    }
+  }
+}
