@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -34,6 +35,11 @@ Setup forward_to_trainer(const std::string& command) {
     if (!std::filesystem::exists(trainer))
       fail("training is not available: ", trainer.string(),
            " is missing (sira was built without libtorch; configure with -DSIRA_WITH_TORCH=ON)");
+    // libtorch's OpenMP threads spin while idle by default; beside another busy
+    // process (a second training, a build, the instrument's own software) that
+    // spinning slows both several times over. Passive waiting costs a few
+    // percent alone. The caller's own setting wins.
+    setenv("OMP_WAIT_POLICY", "passive", 0);
     std::vector<std::string> args{"sira", command};
     if (global_options().quiet) args.emplace_back("--quiet");
     for (const std::string& a : sub.remaining()) args.push_back(a);
