@@ -105,12 +105,6 @@ Runner setup_denoise(CLI::App& sub) {
     // writer threads, bounded queues): memory does not grow with the stack depth.
     StreamOptions stream;
     stream.dtype = opts->dtype.empty() ? DType::f32 : parse_dtype(opts->dtype);
-    // Restored float data (attenuation per pixel, say 0.001..0.02) rounded to
-    // integers would all become 0 or 1: only integer inputs keep integer units.
-    if (stream.dtype != DType::f32 && probe_stack(opts->input).dtype == DType::f32)
-      fail(opts->input, ": float32 input restored as ", dtype_name(stream.dtype),
-           " would lose its values to rounding; write float32 and scale it with "
-           "sira convert --range LO:HI --dtype ", dtype_name(stream.dtype));
     stream.preview = opts->preview;
     ProgressBar bar("denoise", probe_stack(opts->input).depth);
     stream.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };

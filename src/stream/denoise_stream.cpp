@@ -54,6 +54,19 @@ void check_slice_finite(const Stack& one, std::size_t index, const std::string& 
            i / one.width, ", column ", i % one.width, "; the network needs finite samples");
 }
 
+// Restored float data (attenuation per pixel, say 0.001..0.02) rounded to
+// integers would all become 0 or 1. The output keeps the input's units, so a
+// float slice that spans fewer than `min_steps` integers is refused before any
+// of it is written (counts stored as float, spanning thousands, are fine).
+void check_slice_fits_integers(const Stack& one, std::size_t index, const std::string& what, DType as) {
+  constexpr double min_steps = 64;
+  const auto [lo, hi] = std::minmax_element(one.data.begin(), one.data.end());
+  if (double(*hi) - double(*lo) < min_steps)
+    fail(what, ": slice ", index, " spans only ", *lo, " .. ", *hi, "; restored as ", dtype_name(as),
+         " it would lose its values to rounding. Write float32 (the default) and scale it with "
+         "sira convert --range LO:HI --dtype ", dtype_name(as));
+}
+
 // Thrown out of the engine's row sink when the writer has stopped, so the
 // rest of a slice is not computed for nothing.
 struct Cancelled {};
@@ -112,6 +125,8 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
           const std::size_t next = held_first + held.size();
           auto slice = std::make_shared<const Stack>(reader->read_slices(next, 1));
           check_slice_finite(*slice, next, input);
+          if (options.dtype != DType::f32 && info.dtype == DType::f32)
+            check_slice_fits_integers(*slice, next, input, options.dtype);
           held.push_back(std::move(slice));
         }
         while (held_first < lo) {

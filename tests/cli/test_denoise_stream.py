@@ -225,9 +225,15 @@ with tempfile.TemporaryDirectory() as d:
         tiled_peak_mb(301, 517, ext)
     small, large = tiled_peak_mb(1021, 1030, ".tif"), tiled_peak_mb(2045, 2054, ".tif")
     grown = (2045 * 2054 - 1021 * 1030) * 4 / 2**20  # input bytes added, MB
-    check_rss(large - small < 1.5 * grown,
+    # oneDNN keeps a plan (and scratch) per tile shape; the edge tiles' shapes differ
+    # between the two sizes, and on AVX-512 their plans differ by up to ~16 MB
+    # (measured 81 -> 114 MB, while 3069x3078 took 112 MB): allowed for, still far
+    # below what whole-image copies would add.
+    plans = 16.0
+    check_rss(large - small < 1.5 * grown + plans,
           f"tiled peak RSS {small:.1f} MB at 1021x1030, {large:.1f} MB at 2045x2054: grew "
-          f"{large - small:.1f} MB for {grown:.1f} MB more input (whole-image copies would add ~5x)")
+          f"{large - small:.1f} MB for {grown:.1f} MB more input, allowed {1.5 * grown + plans:.1f} "
+          f"(whole-image copies would add ~5x the input)")
 
 if failures:
     print(f"{len(failures)} check(s) failed", file=sys.stderr)

@@ -4,7 +4,8 @@
 - --range LO:HI and --range minmax map onto the type's full range, equal to a
   NumPy computation of round(clip((v - lo) / (hi - lo), 0, 1) * top);
 - float data that are already integers convert as before;
-- sira denoise --dtype uint16 of a float input is refused before any work."""
+- sira denoise --dtype uint16 of a float input spanning less than 64 integers is refused
+  before any output is written."""
 import os
 import sys
 import tempfile

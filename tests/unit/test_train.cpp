@@ -154,6 +154,10 @@ TEST(Train, ShortRunLowersThePixelLossAndExportsATrainedModel) {
   auto o = tiny_options(dir, write_pairs(dir / "pairs.h5"));
   o.iterations = 40;
   o.lr = 1e-3;
+  // A weak adversarial term: with the published weight (20) and this rate the
+  // pixel loss of a 40-step run depends on the CPU's rounding (it rose on an
+  // AVX-512 machine); the discriminator still trains and is checked below.
+  o.weights.adversarial = 1.0;
   o.slices = 3;
   o.log_csv = (dir / "log.csv").string();
   o.plot_png = (dir / "log.png").string();
@@ -162,6 +166,7 @@ TEST(Train, ShortRunLowersThePixelLossAndExportsATrainedModel) {
   double first = 0, last = 0;
   for (int i = 0; i < 5; ++i) first += report.history[i].g_mse, last += report.history[35 + i].g_mse;
   EXPECT_LT(last, 0.7 * first);
+  EXPECT_GT(report.history.back().d_loss, 0.0);  // the discriminator took part
   EXPECT_GE(report.history.back().val_ssim, 0.0);  // validated at the end
   EXPECT_TRUE(fs::exists(o.log_csv));
   EXPECT_TRUE(fs::exists(o.plot_png));
@@ -236,9 +241,17 @@ TEST(Train, InitFineTunesAndKeepsTheModelsNormalisation) {
   EXPECT_EQ(b.norm.scale, a.norm.scale);
   EXPECT_EQ(b.info.at("init"), base.output);
 
+  // A 1-slice model starts a 3-slice one (its neighbours' weights start at zero)...
+  auto widened = tune;
+  widened.slices = 3;
+  widened.output = (dir / "widened.safetensors").string();
+  train::train(widened);
+  EXPECT_EQ(load_model(widened.output).config.slices, 3);
+  // ...but a 3-slice model cannot be narrowed to one.
   auto wrong = tune;
-  wrong.slices = 3;
-  EXPECT_NE(error_of(wrong).find("model takes 1 slices, --slices asked for 3"), std::string::npos)
+  wrong.init = widened.output;
+  wrong.slices = 1;
+  EXPECT_NE(error_of(wrong).find("model takes 3 slices, --slices asked for 1"), std::string::npos)
       << error_of(wrong);
 }
 
