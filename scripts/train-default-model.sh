@@ -8,7 +8,8 @@
 # Writes WORK_DIR/FOLD/tomogan-{1,3}slice{,-int8}.sira. Files already made are
 # kept (an interrupted run continues). Environment: SIRA_THREADS (2),
 # SIRA_PRETRAIN_ITERS (1500), SIRA_ITERS_1SLICE (2000), SIRA_ITERS_3SLICE (800),
-# SIRA_CROP (64).
+# SIRA_CROP (64), SIRA_STAGES ("1,3,int8": which models to make; "1" stops after
+# the 1-slice fp32 model).
 set -euo pipefail
 build=${1:-build}
 work=${2:-train-default}
@@ -50,11 +51,16 @@ one="$work/$fold/tomogan-1slice.sira"
   --iters "${SIRA_ITERS_1SLICE:-2000}" --lr 1e-4 --seed 8 --checkpoint "$work/$fold/1slice.ckpt" \
   --checkpoint-every 250 --log "$work/$fold/1slice.csv" -o "$one"
 
+stages=${SIRA_STAGES:-1,3,int8}
+if [[ ",$stages," != *",3,"* ]]; then echo "models: $work/$fold/"; exit 0; fi
+
 # 4. The 3-slice model starts from the 1-slice one (neighbour weights at zero).
 three="$work/$fold/tomogan-3slice.sira"
 [ -f "$three" ] || "$sira" train "${all_args[@]}" "${common[@]}" --init "$one" --slices 3 \
   --iters "${SIRA_ITERS_3SLICE:-800}" --lr 5e-5 --seed 9 --checkpoint "$work/$fold/3slice.ckpt" \
   --checkpoint-every 250 --log "$work/$fold/3slice.csv" -o "$three"
+
+if [[ ",$stages," != *",int8,"* ]]; then echo "models: $work/$fold/"; exit 0; fi
 
 # 5. int8 by quantisation-aware fine-tuning of each (7-bit weights: oneDNN on CPUs without VNNI).
 for m in "$one" "$three"; do
