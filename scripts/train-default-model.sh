@@ -7,7 +7,7 @@
 # validation can score the models on it (leave-one-source-out).
 # Writes WORK_DIR/FOLD/tomogan-{1,3}slice{,-int8}.sira. Files already made are
 # kept (an interrupted run continues). Environment: SIRA_THREADS (2),
-# SIRA_PRETRAIN_ITERS (1500), SIRA_ITERS_1SLICE (2000), SIRA_ITERS_3SLICE (800),
+# SIRA_PRETRAIN_ITERS (1500), SIRA_ITERS_1SLICE (1000), SIRA_ITERS_3SLICE (400),
 # SIRA_CROP (64), SIRA_STAGES ("1,3,int8": which models to make; "1" stops after
 # the 1-slice fp32 model).
 set -euo pipefail
@@ -45,10 +45,14 @@ pre="$work/pretrain.sira"
   --normalization per_image --norm-block 8 --iters "${SIRA_PRETRAIN_ITERS:-1500}" --lr 2e-4 --seed 7 \
   --checkpoint "$work/pretrain.ckpt" --checkpoint-every 250 -o "$pre"
 
+# An interrupted stage continues from its checkpoint (bit for bit, docs/training.md).
+resume_of() { [ -f "$1" ] && printf -- '--resume\n%s\n' "$1"; true; }
+
 # 3. The 1-slice model: phantoms + the fold's real scans.
 one="$work/$fold/tomogan-1slice.sira"
-[ -f "$one" ] || "$sira" train "${all_args[@]}" "${common[@]}" --init "$pre" \
-  --iters "${SIRA_ITERS_1SLICE:-2000}" --lr 1e-4 --seed 8 --checkpoint "$work/$fold/1slice.ckpt" \
+mapfile -t resume < <(resume_of "$work/$fold/1slice.ckpt")
+[ -f "$one" ] || "$sira" train "${all_args[@]}" "${common[@]}" --init "$pre" "${resume[@]}" \
+  --iters "${SIRA_ITERS_1SLICE:-1000}" --lr 1e-4 --seed 8 --checkpoint "$work/$fold/1slice.ckpt" \
   --checkpoint-every 250 --log "$work/$fold/1slice.csv" -o "$one"
 
 stages=${SIRA_STAGES:-1,3,int8}
@@ -56,8 +60,9 @@ if [[ ",$stages," != *",3,"* ]]; then echo "models: $work/$fold/"; exit 0; fi
 
 # 4. The 3-slice model starts from the 1-slice one (neighbour weights at zero).
 three="$work/$fold/tomogan-3slice.sira"
-[ -f "$three" ] || "$sira" train "${all_args[@]}" "${common[@]}" --init "$one" --slices 3 \
-  --iters "${SIRA_ITERS_3SLICE:-800}" --lr 5e-5 --seed 9 --checkpoint "$work/$fold/3slice.ckpt" \
+mapfile -t resume < <(resume_of "$work/$fold/3slice.ckpt")
+[ -f "$three" ] || "$sira" train "${all_args[@]}" "${common[@]}" --init "$one" --slices 3 "${resume[@]}" \
+  --iters "${SIRA_ITERS_3SLICE:-400}" --lr 5e-5 --seed 9 --checkpoint "$work/$fold/3slice.ckpt" \
   --checkpoint-every 250 --log "$work/$fold/3slice.csv" -o "$three"
 
 if [[ ",$stages," != *",int8,"* ]]; then echo "models: $work/$fold/"; exit 0; fi

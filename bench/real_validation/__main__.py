@@ -13,6 +13,8 @@ PSNR in the reconstruction's units, data range from the clean image
   /usr/bin/python3 bench/real_validation --sira build/sira --work rv \\
       --folds tomogan-1slice=rv/folds-1slice --folds int8=rv/folds-1slice@int8 \\
       --markdown rv/table.md --json rv/results.json
+  /usr/bin/python3 bench/real_validation --sira build/sira --work rv --sources tooth \\
+      --folds tomogan-1slice=rv/folds-1slice --adapt adapted=rv/folds-1slice --adapt-minutes 8
   /usr/bin/python3 bench/real_validation --model old=models/tomogan-1slice.sira \\
       --seen old=tooth_aps.h5,dendrite_sinogram.h5,neutron_sinogram_360.tif --allow-seen
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import adapt as adaptation  # noqa: E402
 import background  # noqa: E402
 import baselines  # noqa: E402
 import eval_data  # noqa: E402
@@ -90,6 +93,12 @@ def main():
                     help="NAME=FILE,FILE: the real files a model without info.training_sources was trained on")
     ap.add_argument("--allow-seen", action="store_true",
                     help="score a model on sources it was trained on too (marked 'seen'); never for claims")
+    ap.add_argument("--adapt", action="append", default=[],
+                    help="NAME=DIR: sira adapt each source's fold model DIR/without-SOURCE.sira on the cell's "
+                         "noisy projections alone, and score the adapted model")
+    ap.add_argument("--adapt-minutes", type=float, default=8.0, help="sira adapt --minutes per cell")
+    ap.add_argument("--adapt-apply", choices=("splits", "full"), default="splits",
+                    help="sira adapt --apply: what the adapted model restores (splits = Noise2Inverse's estimator)")
     ap.add_argument("--baselines", default=",".join(baselines.FILTERS))
     ap.add_argument("--small-grid", action="store_true", help="two or three values per filter (quick runs, tests)")
     ap.add_argument("--jobs", type=int, default=2, help="processes for the filter grids")
@@ -160,7 +169,37 @@ def main():
                                                    "seconds": time.time() - t0}
                 print(f"{name} on {s.name}/{d.name}: {ss:.4f} / {ps:.2f} dB", file=sys.stderr)
 
-    methods = ["noisy input", *names, *[n for n, _ in runs]]
+    adapted = []
+    for spec in a.adapt:
+        name, fold_dir = spec.split("=", 1)
+        adapted.append(name)
+        for s in sources:
+            start = models.fold_model(fold_dir, s.name, "fp32")
+            if s.file in models.Model(name, start).training_sources(a.sira):
+                raise SystemExit(f"{start} was trained on {s.file}: it cannot start the adaptation scored on it")
+            for d in degs:
+                groups = eval_data.load(cells[(s.name, d.name)])
+                seed = a.seed + 10 * [x.name for x in DEGRADATIONS].index(d.name)
+                cell_dir = work / "adapt" / name / f"{s.name}-{d.name}"
+                cell_dir.mkdir(parents=True, exist_ok=True)
+                sinos = cell_dir / "noisy_sinograms.h5"
+                center = adaptation.noisy_sinograms(a.sira, a.data, s, d, seed, groups, sinos)
+                t0 = time.time()
+                model = cell_dir / "adapted.sira"
+                cmd, volume = adaptation.adapt(a.sira, start, sinos, center, model, a.adapt_minutes, a.threads,
+                                               cell_dir / "adapt.log", a.adapt_apply)
+                took = time.time() - t0
+                restored = adaptation.split_groups(volume, groups)
+                outs = [r[i] for r, g in zip(restored, groups) for i in g[2]]
+                clean = eval_data.scored_slices(groups, 1)
+                ss, ps = metrics.mean_score(outs, clean)
+                results[(s.name, d.name)][name] = {"ssim": ss, "psnr": ps, "seen": False, "adapt_seconds": took,
+                                                   "background": background.mean_offset(outs, clean),
+                                                   "command": " ".join(["sira", *cmd[1:]])}
+                print(f"{name} on {s.name}/{d.name}: {ss:.4f} / {ps:.2f} dB (adapted in {took:.0f} s)",
+                      file=sys.stderr)
+
+    methods = ["noisy input", *names, *[n for n, _ in runs], *adapted]
     report = summarise(results, sources, degs, methods)
     report["commands"] = {f"{s}/{d}": [str(v) for k, v in h5attrs(cells[(s, d)]).items() if k.startswith("command_")]
                           for (s, d) in cells}

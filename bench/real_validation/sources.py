@@ -5,8 +5,11 @@ provenance and licences). Its clean reference is the reconstruction of all its
 projections at the measured dose; each degradation is simulated in the
 projection domain by `sira pairs` (binomial thinning of the measured counts,
 or keeping every k-th angle), then reconstructed the same way. Nothing here
-is tuned on the result: the fluxes are the ones `sira pairs --flux auto`
-estimates from the data, the centres are found automatically.
+is tuned on the result: the centres are found automatically, and the fluxes
+(photons per pixel at full dose, for the scans stored as line integrals) were
+estimated once from each scan's own noise -- the variance of the
+reconstruction's high-pass residual against the variance that a flux would
+give -- never from a model's score. A raw-count scan's flux is its count level.
 """
 from dataclasses import dataclass, field
 
