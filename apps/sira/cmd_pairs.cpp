@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "command.hpp"
+#include "preprocess_options.hpp"
 #include "progress.hpp"
 #include "sira/error.hpp"
 #include "sira/hdf5.hpp"
@@ -18,6 +19,7 @@ struct PairsCliOptions {
   std::string phantom_type = "foam", recon = "fbp", clean = "recon", filter = "ramp";
   std::string rows, angle_range, unit = "auto", output, preview, sinograms_out, noisy_sinograms_out;
   bool sinograms_only = false;
+  PreprocessCli pre;
 };
 
 Runner setup_pairs(CLI::App& sub) {
@@ -60,6 +62,7 @@ Runner setup_pairs(CLI::App& sub) {
                 "Tolerated share of flat pixels with white <= dark (replaced by the row's mean flat)")
       ->capture_default_str();
   m->add_option("--center", p.input.center, "Rotation centre in pixels (default: found automatically)");
+  add_preprocess_options(sub, opts->pre, "Measured source pre-processing");
   auto* n = sub.add_option_group("Noisy data");
   n->add_option("--dose", p.dose.dose, "Dose fraction (0, 1] of the noisy scan")->capture_default_str();
   n->add_option("--dose-min", p.dose_min,
@@ -116,6 +119,9 @@ Runner setup_pairs(CLI::App& sub) {
     p.input.rows_spec = opts->rows;
     p.input.unit = tomo::parse_angle_unit(opts->unit);
     if (!opts->angle_range.empty()) p.input.angle_range = tomo::parse_angle_range(opts->angle_range);
+    apply_preprocess_options(opts->pre, p.input);
+    if (p.source == "phantom" && (p.input.zingers || p.input.dead_pixels || p.input.stripes))
+      fail("--remove-zingers, --fix-dead-pixels and --remove-stripes need a measured source (--from FILE)");
     if (opts->output.empty() && !opts->sinograms_only) fail("an output pair file is required (-o OUT.h5)");
     if (!opts->output.empty() && parse_location(opts->output + ":/x").format != Format::hdf5)
       fail(opts->output, ": the pair file must be HDF5 (.h5, .hdf5)");
@@ -123,7 +129,7 @@ Runner setup_pairs(CLI::App& sub) {
       if (p.source == "phantom") fail("--sinograms-out needs a measured source (--from FILE)");
       tomo::InputReport report;
       const tomo::Sinograms sino = tomo::load_projections(p.source, p.input, &report);
-      for (const auto& note : report.notes) status("sira pairs: " + note);
+      print_input_report("sira pairs", report);
       write_stack(opts->sinograms_out, sino.data, DType::f32);
       status(cat("sira pairs: wrote the ", report.layout, " sinograms to ", opts->sinograms_out));
       if (opts->sinograms_only) return 0;

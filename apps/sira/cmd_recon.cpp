@@ -9,6 +9,7 @@
 #include <string>
 
 #include "command.hpp"
+#include "preprocess_options.hpp"
 #include "progress.hpp"
 #include "sira/error.hpp"
 #include "sira/io.hpp"
@@ -29,6 +30,7 @@ struct ReconCliOptions {
   int threads = 0;
   bool nonnegative = false, no_mask = false, transpose = false, subtract_first_angle = false, raw_counts = false;
   double scale = 1.0;
+  PreprocessCli pre;
 };
 
 // "A:B" (B excluded) or "A" -> part A's row syntax ("A-(B-1)").
@@ -143,6 +145,7 @@ Runner setup_recon(CLI::App& sub) {
                "open-beam estimate (brightest 10 %), then -log");
   sub.add_option("--scale", o->scale, "Multiply plain line integrals by this (unit conversion)")
       ->capture_default_str();
+  add_preprocess_options(sub, o->pre);
   sub.add_option("--threads", o->threads, "Threads (0 = all cores)")->capture_default_str()
       ->check(CLI::Range(0, 1024));
   sub.add_option("--preview", o->preview, "Also write an 8-bit PNG of the middle reconstructed slice");
@@ -155,6 +158,7 @@ Runner setup_recon(CLI::App& sub) {
       "  sira recon -i sino.npy --angles 0:180 -o rec.npy --center 255.5\n"
       "  sira recon -i dendrite_sinogram.h5 --scale 0.001 -o dend.tif --center auto\n"
       "  sira recon -i neutron_sinogram_360.tif --raw-counts --angles 0:360 -o neutron.tif --center auto\n"
+      "  sira recon -i neutron_beads_ct_psi.h5 --remove-zingers --fix-dead-pixels --remove-stripes -o beads.tif\n"
       "  sira recon -i dendrite_sinogram.h5 -o dend.tif --algorithm sirt --iterations 100 --nonnegative");
   return [o] {
     if (o->threads > 0) omp_set_num_threads(o->threads);
@@ -167,9 +171,10 @@ Runner setup_recon(CLI::App& sub) {
     in.subtract_first_angle = o->subtract_first_angle;
     in.raw_counts = o->raw_counts;
     in.scale = o->scale;
+    apply_preprocess_options(o->pre, in);
     tomo::InputReport report;
     tomo::Sinograms sino = tomo::load_projections(o->input, in, &report);
-    for (const auto& note : report.notes) status("sira recon: note: " + note);
+    print_input_report("sira recon", report);
     tomo::check_sinograms(sino, o->input.c_str());
     sino.center = resolve_center(sino, o->center, o->input);
     std::printf("rotation centre: %.2f%s\n", sino.center, o->center == "auto" ? " (auto)" : "");

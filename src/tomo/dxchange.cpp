@@ -4,11 +4,14 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <numbers>
 
 #include "sira/error.hpp"
 #include "sira/hdf5.hpp"
 #include "sira/io.hpp"
+#include "sira/tomo/raw_counts.hpp"
 
 namespace sira::tomo {
 
@@ -91,20 +94,43 @@ std::vector<double> resolve_angles(const ProjectionInput& in, std::size_t projec
   return theta;
 }
 
-// Mean over frames of a frames x rows x cols field, for the selected rows.
-std::vector<double> frame_mean(const H5File& f, const char* dataset, const std::vector<std::size_t>& rows,
-                               std::size_t total_rows, std::size_t cols) {
+// A frames x rows x cols field (flats, darks), checked.
+Stack read_frames(const H5File& f, const char* dataset, std::size_t total_rows, std::size_t cols) {
   const auto shape = f.shape(dataset);
   if (shape.size() != 3 || shape[1] != total_rows || shape[2] != cols)
     fail(f.path(), ":", dataset, ": shape must be frames x ", total_rows, " x ", cols);
-  const Stack s = f.read(dataset);
+  Stack s = f.read(dataset);
   check_finite(s, f.path() + ":" + dataset);
-  std::vector<double> mean(rows.size() * cols, 0.0);
+  return s;
+}
+
+// Mean over frames, rows x cols of the whole detector; only the listed rows are computed.
+std::vector<double> frame_mean(const Stack& s, const std::vector<std::size_t>& rows) {
+  std::vector<double> mean(s.height * s.width, 0.0);
   for (std::size_t k = 0; k < s.depth; ++k)
-    for (std::size_t i = 0; i < rows.size(); ++i)
-      for (std::size_t c = 0; c < cols; ++c) mean[i * cols + c] += s.at(k, rows[i], c);
+    for (std::size_t r : rows)
+      for (std::size_t c = 0; c < s.width; ++c) mean[r * s.width + c] += s.at(k, r, c);
   for (double& m : mean) m /= double(s.depth);
   return mean;
+}
+
+std::ptrdiff_t reflect_index(std::ptrdiff_t i, std::ptrdiff_t n) {
+  if (n == 1) return 0;
+  while (i < 0 || i >= n) {
+    if (i < 0) i = -i - 1;
+    if (i >= n) i = 2 * n - i - 1;
+  }
+  return i;
+}
+
+std::string zinger_note(const InputReport& r, const ZingerOptions& z, const char* where) {
+  const double share = r.zinger_samples ? 100.0 * double(r.zingers) / double(r.zinger_samples) : 0.0;
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.3f", share);
+  std::string s = cat("zingers: ", r.zingers, " of ", r.zinger_samples, " samples (", pct, " %) replaced by their ",
+                      z.size, "x", z.size, " median in the ", where, " (threshold ", z.threshold, " x median)");
+  if (r.zingers_flats || r.zingers_darks) s += cat("; ", r.zingers_flats, " in the flats, ", r.zingers_darks, " in the darks");
+  return s;
 }
 
 // A bare HDF5 file name (no ":/dataset") is a whole file to inspect for a known layout.
@@ -190,53 +216,136 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& in, Inpu
   }
   const auto theta = resolve_angles(in, angles, std::move(theta_file), file + ":" + kTheta, report);
 
-  const std::vector<double> white = frame_mean(f, kWhite, rows, total_rows, cols);
-  std::vector<double> dark(white.size(), 0.0);
-  if (f.has(kDark)) dark = frame_mean(f, kDark, rows, total_rows, cols);
+  // Rows whose samples are needed: the rows read plus the zinger neighbourhood's
+  // halo (mirrored at the detector edges, as the filter does).
+  const std::size_t halo = in.zingers ? std::size_t(in.zingers->size / 2) : 0;
+  std::vector<std::uint8_t> is_needed(total_rows, 0);
+  for (std::size_t r : rows)
+    for (std::ptrdiff_t d = -std::ptrdiff_t(halo); d <= std::ptrdiff_t(halo); ++d)
+      is_needed[reflect_index(std::ptrdiff_t(r) + d, std::ptrdiff_t(total_rows))] = 1;
+  std::vector<std::size_t> needed;
+  for (std::size_t r = 0; r < total_rows; ++r)
+    if (is_needed[r]) needed.push_back(r);
+
+  Stack white_frames = read_frames(f, kWhite, total_rows, cols);
+  Stack dark_frames;
+  const bool has_dark = f.has(kDark);
+  if (has_dark) dark_frames = read_frames(f, kDark, total_rows, cols);
   else report.notes.push_back(cat(file, ": no ", kDark, "; dark level taken as 0"));
+  if (in.zingers) {
+    check_zinger_options(*in.zingers);
+    report.zingers_flats = remove_zingers(white_frames, *in.zingers);
+    if (has_dark) report.zingers_darks = remove_zingers(dark_frames, *in.zingers);
+  }
+  const std::vector<double> white = frame_mean(white_frames, needed);
+  std::vector<double> dark(white.size(), 0.0);
+  if (has_dark) dark = frame_mean(dark_frames, needed);
 
   // Denominators; bad flat pixels (white <= dark) are counted and repaired.
+  std::vector<std::uint8_t> is_read(total_rows, 0);
+  for (std::size_t r : rows) is_read[r] = 1;
   std::vector<double> denom(white.size());
   for (std::size_t i = 0; i < denom.size(); ++i) denom[i] = white[i] - dark[i];
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    double* d = denom.data() + i * cols;
+  for (std::size_t r : needed) {
+    double* d = denom.data() + r * cols;
     double good_sum = 0;
     std::size_t good = 0, bad = 0;
     for (std::size_t c = 0; c < cols; ++c) {
       if (d[c] > 0) good_sum += d[c], ++good;
       else ++bad;
     }
-    report.bad_flat_pixels += bad;
-    if (bad && good == 0) fail(file, ":", kWhite, ": detector row ", rows[i], " has no flat pixel brighter than the dark field");
+    if (is_read[r]) report.bad_flat_pixels += bad;
+    if (bad && good == 0) {
+      if (is_read[r]) fail(file, ":", kWhite, ": detector row ", r, " has no flat pixel brighter than the dark field");
+      good_sum = 1, good = 1;  // a neighbour row of the zinger filter only
+    }
     if (bad)
       for (std::size_t c = 0; c < cols; ++c)
         if (!(d[c] > 0)) d[c] = good_sum / double(good);
   }
-  const double bad_fraction = double(report.bad_flat_pixels) / double(denom.size());
+  const std::size_t read_pixels = rows.size() * cols;
+  const double bad_fraction = double(report.bad_flat_pixels) / double(read_pixels);
   if (bad_fraction > in.max_bad_flat_fraction)
-    fail(file, ":", kWhite, ": ", report.bad_flat_pixels, " of ", denom.size(),
+    fail(file, ":", kWhite, ": ", report.bad_flat_pixels, " of ", read_pixels,
          " flat pixels are not brighter than the dark field (white - dark <= 0); at most ",
          in.max_bad_flat_fraction * 100, " % are tolerated");
   if (report.bad_flat_pixels)
-    report.notes.push_back(cat(report.bad_flat_pixels, " flat pixels with white <= dark replaced by their row's mean flat"));
+    report.notes.push_back(cat(report.bad_flat_pixels, " flat pixels with white <= dark replaced by their row's mean flat",
+                               in.dead_pixels ? " (and interpolated as dead pixels)" : ""));
+
+  // Dead/hot pixels: from the flats (white - mean dark) and from the projections
+  // (a pixel that never changes).
+  std::optional<DeadPixelMap> dead;
+  if (in.dead_pixels) {
+    std::vector<std::uint8_t> constant(total_rows * cols, 0);
+    if (angles >= 2) {
+      std::vector<float> lo(total_rows * cols, INFINITY), hi(total_rows * cols, -INFINITY);
+      for (std::size_t first = 0; first < angles; first += kAngleChunk) {
+        const std::size_t count = std::min(kAngleChunk, angles - first);
+        const Stack chunk = f.read_slices(kData, first, count);
+        for (std::size_t a = 0; a < count; ++a)
+          for (std::size_t r : needed) {
+            const float* src = chunk.data.data() + (a * total_rows + r) * cols;
+            for (std::size_t c = 0; c < cols; ++c) {
+              lo[r * cols + c] = std::min(lo[r * cols + c], src[c]);
+              hi[r * cols + c] = std::max(hi[r * cols + c], src[c]);
+            }
+          }
+      }
+      for (std::size_t r : needed)
+        for (std::size_t c = 0; c < cols; ++c) constant[r * cols + c] = lo[r * cols + c] == hi[r * cols + c];
+    }
+    Stack flats(white_frames.depth, total_rows, cols);
+    for (std::size_t k = 0; k < flats.depth; ++k)
+      for (std::size_t r : needed)
+        for (std::size_t c = 0; c < cols; ++c)
+          flats.at(k, r, c) = float(white_frames.at(k, r, c) - dark[r * cols + c]);
+    FrameSource refs{flats.depth, total_rows, cols,
+                     [&flats](std::size_t k, std::size_t r) { return &flats.at(k, r, 0); }};
+    dead = find_dead_pixels(refs, *in.dead_pixels, SampleDomain::intensity, needed, constant);
+    // Bad flats are dead pixels too.
+    for (std::size_t r : needed)
+      for (std::size_t c = 0; c < cols; ++c)
+        if (white[r * cols + c] - dark[r * cols + c] <= 0) dead->reason[r * cols + c] = DeadReason::zero;
+    for (std::size_t r : rows)
+      for (std::size_t c = 0; c < cols; ++c) report.dead_pixels += dead->dead(r, c);
+    report.dead_columns = dead->dead_columns(rows);
+    report.notes.push_back(cat("dead pixels (from the flats and projections): ", dead->describe(rows),
+                               report.dead_pixels ? "; interpolated along the rows in every projection" : ""));
+  }
 
   Sinograms out{Stack(rows.size(), angles, cols), theta, in.center};
   out.data.is_2d = rows.size() == 1;
+  std::vector<float> projection(total_rows * cols);  // transmission; only the needed rows are filled
   for (std::size_t first = 0; first < angles; first += kAngleChunk) {
     const std::size_t count = std::min(kAngleChunk, angles - first);
     const Stack chunk = f.read_slices(kData, first, count);
-    for (std::size_t a = 0; a < count; ++a)
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        const float* src = chunk.data.data() + (a * total_rows + rows[i]) * cols;
-        float* dst = out.data.slice(i) + (first + a) * cols;
+    for (std::size_t a = 0; a < count; ++a) {
+      for (std::size_t r : needed) {
+        const float* src = chunk.data.data() + (a * total_rows + r) * cols;
+        float* t = projection.data() + r * cols;
         for (std::size_t c = 0; c < cols; ++c) {
           if (!std::isfinite(src[c]))
-            fail(where, ": non-finite value (", src[c], ") at projection ", first + a, ", row ", rows[i], ", column ", c);
-          const double t = (double(src[c]) - dark[i * cols + c]) / denom[i * cols + c];
-          if (t < in.min_transmission) ++report.clipped_samples;
-          dst[c] = float(-std::log(std::max(t, in.min_transmission)));
+            fail(where, ": non-finite value (", src[c], ") at projection ", first + a, ", row ", r, ", column ", c);
+          t[c] = float((double(src[c]) - dark[r * cols + c]) / denom[r * cols + c]);
+        }
+        if (dead) interpolate_dead_pixels(t, r, *dead);
+      }
+      if (in.zingers)
+        report.zingers += remove_zingers(projection.data(), total_rows, cols, *in.zingers, SampleDomain::intensity, &rows);
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const float* t = projection.data() + rows[i] * cols;
+        float* dst = out.data.slice(i) + (first + a) * cols;
+        for (std::size_t c = 0; c < cols; ++c) {
+          if (t[c] < in.min_transmission) ++report.clipped_samples;
+          dst[c] = float(-std::log(std::max(double(t[c]), in.min_transmission)));
         }
       }
+    }
+  }
+  if (in.zingers) {
+    report.zinger_samples = angles * rows.size() * cols;
+    report.notes.push_back(zinger_note(report, *in.zingers, "flat/dark-corrected projections (rows x columns)"));
   }
   if (report.clipped_samples)
     report.notes.push_back(cat(report.clipped_samples, " samples with transmission below ", in.min_transmission, " clipped before -log"));
@@ -271,15 +380,58 @@ Sinograms read_sinogram(const std::string& location, const ProjectionInput& in, 
   }
   const auto theta = resolve_angles(in, angles, std::move(theta_file), location, report);
 
+  // Working copy of the rows read: counts (raw_counts) or scaled line integrals.
+  Stack work(rows.size(), angles, cols);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const float* src = s.slice(rows[i]);
+    float* dst = work.slice(i);
+    if (in.raw_counts) std::copy_n(src, angles * cols, dst);
+    else
+      for (std::size_t k = 0; k < angles * cols; ++k) dst[k] = float(src[k] * in.scale);
+  }
+  if (!in.raw_counts) {
+    const auto check = check_raw_counts(work.data.data(), work.size());
+    if (check.looks_raw) report.warnings.push_back(raw_counts_warning(check, location));
+  }
+  const SampleDomain domain = in.raw_counts ? SampleDomain::intensity : SampleDomain::line_integral;
+  if (in.dead_pixels) {
+    // No flat field: the projections are the reference frames (frame = angle, row = slice).
+    std::vector<std::uint8_t> constant(rows.size() * cols, 0);
+    if (angles >= 2)
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        for (std::size_t c = 0; c < cols; ++c) {
+          bool same = true;
+          for (std::size_t a = 1; a < angles && same; ++a) same = work.at(i, a, c) == work.at(i, 0, c);
+          constant[i * cols + c] = same;
+        }
+    FrameSource refs{angles, rows.size(), cols, [&work](std::size_t a, std::size_t i) { return &work.at(i, a, 0); }};
+    const DeadPixelMap dead = find_dead_pixels(refs, *in.dead_pixels, domain, {}, constant);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      for (std::size_t a = 0; a < angles; ++a) interpolate_dead_pixels(&work.at(i, a, 0), i, dead);
+    report.dead_pixels = dead.count();
+    report.dead_columns = dead.dead_columns();
+    report.notes.push_back(cat("dead pixels (from the projections; no flat field): ", dead.describe(),
+                               report.dead_pixels ? "; interpolated along the detector in every projection" : ""));
+  }
+  if (in.zingers) {
+    check_zinger_options(*in.zingers);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      report.zingers += remove_zingers(work.slice(i), angles, cols, *in.zingers, domain);
+    report.zinger_samples = work.size();
+    report.notes.push_back(zinger_note(report, *in.zingers,
+                                       in.raw_counts ? "sinograms of counts (angles x detector)"
+                                                     : "sinograms of line integrals (angles x detector; rule on exp(-p))"));
+  }
+
   Sinograms out{Stack(rows.size(), angles, cols), theta, in.center};
   out.data.is_2d = rows.size() == 1;
   std::vector<float> sorted(cols);
   for (std::size_t i = 0; i < rows.size(); ++i)
     for (std::size_t a = 0; a < angles; ++a) {
-      const float* src = s.slice(rows[i]) + a * cols;
+      const float* src = work.slice(i) + a * cols;
       float* dst = out.data.slice(i) + a * cols;
       if (!in.raw_counts) {
-        for (std::size_t c = 0; c < cols; ++c) dst[c] = float(src[c] * in.scale);
+        std::copy_n(src, cols, dst);
         continue;
       }
       // No flat field: the open beam is estimated from the brightest pixels of the
@@ -303,7 +455,18 @@ Sinograms read_sinogram(const std::string& location, const ProjectionInput& in, 
   return out;
 }
 
-Sinograms load_projections(const std::string& location, const ProjectionInput& in, InputReport* report) {
+namespace {
+
+// Corrections on the sinograms of line integrals, whatever the input layout.
+void correct_sinograms(Sinograms& s, const ProjectionInput& in, InputReport* report) {
+  if (!in.stripes) return;
+  remove_stripes_sorting(s, *in.stripes);
+  if (report)
+    report->notes.push_back(cat("stripes removed from ", s.data.depth, " sinogram(s) by sorting (Vo et al. 2018, "
+                                "algorithm 3): median across ", in.stripes->size, " detector columns"));
+}
+
+Sinograms load_uncorrected(const std::string& location, const ProjectionInput& in, InputReport* report) {
   if (is_bare_hdf5_file(location)) {
     const H5File f = H5File::open(location);
     const Location loc{location, "", Format::hdf5};
@@ -328,6 +491,15 @@ Sinograms load_projections(const std::string& location, const ProjectionInput& i
                    "name the dataset as FILE.h5:/path");
   }
   return read_sinogram(location, in, report);
+}
+
+}  // namespace
+
+Sinograms load_projections(const std::string& location, const ProjectionInput& in, InputReport* report) {
+  if (in.stripes) check_stripe_options(*in.stripes, std::size_t(-1));  // the width is checked once read
+  Sinograms s = load_uncorrected(location, in, report);
+  correct_sinograms(s, in, report);
+  return s;
 }
 
 }  // namespace sira::tomo

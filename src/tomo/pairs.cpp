@@ -162,6 +162,7 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
       out.notes.push_back(cat("rotation centre found automatically: ", full.center));
     }
     for (auto& n : report.notes) out.notes.push_back(n);
+    for (auto& w : report.warnings) out.notes.push_back("warning: " + w);
     if (lowers_dose(o.dose)) check_thinnable(full, o.source);
     attr("source", o.source);
     attr("source_layout", report.layout);
@@ -170,6 +171,19 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     attr("source_raw_counts", o.input.raw_counts ? 1.0 : 0.0);
     attr("source_transposed", o.input.transpose ? 1.0 : 0.0);
     attr("source_scale", o.input.scale);
+    attr("source_zinger_threshold", o.input.zingers ? o.input.zingers->threshold : 0.0);  // 0 = not removed
+    if (o.input.zingers) {
+      attr("source_zinger_size", double(o.input.zingers->size));
+      attr("source_zingers_replaced", double(report.zingers));
+      attr("source_zingers_in_flats", double(report.zingers_flats));
+      attr("source_zingers_in_darks", double(report.zingers_darks));
+    }
+    attr("source_dead_pixels_fixed", o.input.dead_pixels ? 1.0 : 0.0);
+    if (o.input.dead_pixels) {
+      attr("source_dead_pixel_tolerance", o.input.dead_pixels->tolerance);
+      attr("source_dead_pixels", double(report.dead_pixels));
+    }
+    attr("source_stripe_size", o.input.stripes ? double(o.input.stripes->size) : 0.0);  // 0 = not removed
     attr("clean_target", std::string("recon"));
     attr("noise_model", std::string(lowers_dose(o.dose) ? "binomial thinning of implied counts round(flux * exp(-p))"
                                                         : "none (full dose: measured data as is)"));

@@ -16,6 +16,16 @@
 // stored transposed (detector x angles), optionally raw counts without a flat
 // field (normalised per angle by a robust open-beam estimate, then -log).
 //
+// Optional pre-processing, in this order (docs/tomography-data.md, "Pre-processing"):
+//  1. zingers removed from every flat and dark frame (Data Exchange);
+//  2. dead/hot pixels found from the flats (Data Exchange; from the projections of
+//     a plain sinogram) and interpolated in each projection;
+//  3. zingers removed from each projection after flat/dark correction, before -log
+//     (Data Exchange: in the rows x columns projection; plain sinograms: in each
+//     sinogram's angles x detector plane, on the counts with raw_counts, else on
+//     the line integrals by the equivalent rule);
+//  4. stripes removed from each sinogram of line integrals (sorting-based).
+//
 // Angles: a dataset, a range (start, stop excluded, count) or the file's layout.
 // Units: automatic = degrees if max |theta| > 2 pi + 1e-6, else radians.
 #pragma once
@@ -25,7 +35,10 @@
 #include <string>
 #include <vector>
 
+#include "sira/tomo/dead_pixels.hpp"
 #include "sira/tomo/sinogram.hpp"
+#include "sira/tomo/stripes.hpp"
+#include "sira/tomo/zingers.hpp"
 
 namespace sira::tomo {
 
@@ -61,6 +74,9 @@ struct ProjectionInput {
   double center = -1.0;                   // rotation centre if known; < 0 = unknown
   double min_transmission = 1e-6;         // clip before -log
   double max_bad_flat_fraction = 1e-3;    // tolerated share of flat pixels with white <= dark
+  std::optional<ZingerOptions> zingers;          // remove zingers (flats, darks, projections)
+  std::optional<DeadPixelOptions> dead_pixels;   // find and interpolate dead/hot pixels
+  std::optional<StripeOptions> stripes;          // remove stripes from the sinograms
 };
 
 struct InputReport {
@@ -68,7 +84,12 @@ struct InputReport {
   bool angles_were_degrees = false;
   std::size_t bad_flat_pixels = 0;
   std::size_t clipped_samples = 0;  // transmissions raised to min_transmission
-  std::vector<std::string> notes;   // what was assumed or repaired, for the user
+  std::size_t zingers = 0, zinger_samples = 0;  // projection samples replaced / examined
+  std::size_t zingers_flats = 0, zingers_darks = 0;
+  std::size_t dead_pixels = 0;                 // defective detector pixels in the rows read
+  std::vector<std::size_t> dead_columns;       // columns defective in every row read
+  std::vector<std::string> notes;     // what was assumed or repaired, for the user
+  std::vector<std::string> warnings;  // what looks wrong (e.g. raw counts read as line integrals)
 };
 
 // Data Exchange file -> rows x angles x columns sinograms. Throws sira::Error naming
