@@ -15,7 +15,7 @@ import numpy as np
 
 
 def pairs_command(sira, data_dir, source, degradation, rows, out, seed):
-    cmd = [sira, "pairs", "-q", "--from", str(Path(data_dir) / source.file), *source.args,
+    cmd = [sira, "pairs", "-q", "--from", str(Path(data_dir) / source.file), *source.args, *source.prep,
            *degradation.args, "--test-fraction", "0", "--seed", str(seed)]
     if rows is not None:
         cmd += ["--rows", ",".join(str(r) for r in rows)]

@@ -41,15 +41,28 @@ r3 = recipe(third)
 check(r3["lr"] == 1e-5 and r3["batch"] == 3 and r3["loss_weights"] == [0, 7, 2] and r3["crop"] == 16,
       f"options given on the command line win, the rest continue ({r3})")
 
-# The shipped model predates info.recipe: its separate entries are the recipe.
-shipped = os.path.join(os.environ["SIRA_SOURCE_DIR"], "models", "tomogan-1slice.sira")
-info = json.loads(ok("info", "-m", shipped, "--json").stdout)["info"]
-if "recipe" not in info:
-    legacy = os.path.join(d, "legacy.sira")
-    r = run("train", "-d", pairs, "-o", legacy, "--init", shipped, "--iters", "1", "--crop", "16")
-    check(r.returncode == 0 and f"loss-weights={info['loss_weights']}" in r.stderr and "d-steps=" in r.stderr,
-          f"a model without info.recipe continues its info.loss_weights {info['loss_weights']} "
-          f"({r.stderr.strip()[-200:]})")
+# A model from before info.recipe (the first shipped default, 2026-11-27): its separate
+# info.* entries are the recipe. Made here from `first` by rewriting the safetensors
+# header's metadata (info.recipe dropped, the legacy keys written).
+legacy_src = os.path.join(d, "legacy-src.sira")
+with open(first, "rb") as f:
+    n = int.from_bytes(f.read(8), "little")
+    header = json.loads(f.read(n))
+    body = f.read()
+meta = header["__metadata__"]
+meta.pop("info.recipe", None)
+meta["info.loss_weights"] = "0.05,10,1"
+meta["info.d_steps"] = "1"
+raw = json.dumps(header).encode()
+raw += b" " * (-len(raw) % 8)
+with open(legacy_src, "wb") as f:
+    f.write(len(raw).to_bytes(8, "little") + raw + body)
+info = json.loads(ok("info", "-m", legacy_src, "--json").stdout)["info"]
+check("recipe" not in info and info["loss_weights"] == "0.05,10,1", "the legacy model has no info.recipe")
+legacy = os.path.join(d, "legacy.sira")
+r = run("train", "-d", pairs, "-o", legacy, "--init", legacy_src, "--iters", "1", "--crop", "16")
+check(r.returncode == 0 and "loss-weights=0.05,10,1" in r.stderr and "d-steps=1" in r.stderr,
+      f"a model without info.recipe continues its info.loss_weights and info.d_steps ({r.stderr.strip()[-200:]})")
 
 if failures:
     print(f"{len(failures)} check(s) failed")
