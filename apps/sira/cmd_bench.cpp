@@ -181,7 +181,9 @@ int run_peak(const BenchOptions& o, const Graph& graph, const std::string& what,
 }
 
 int run_bench(const BenchOptions& o) {
-  const auto [h, w] = parse_bench_size(o.size);
+  // Plain variables, not a structured binding: the timing lambda captures them (C++20 forbids that; clang refuses).
+  const auto bench_size = parse_bench_size(o.size);
+  const std::size_t h = bench_size.first, w = bench_size.second;
   if (o.runs < 1) fail("--runs ", o.runs, ": at least one timed run is needed");
   const Network net = make_network(o);
   const Graph graph = build_graph(net.model.config);

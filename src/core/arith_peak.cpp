@@ -24,6 +24,7 @@ struct KernelChoice {
 };
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 
 #define SIRA_REP12(m) m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) m(8) m(9) m(10) m(11)
 #define SIRA_REP6(m) m(0, 6) m(1, 7) m(2, 8) m(3, 9) m(4, 10) m(5, 11)
@@ -81,6 +82,14 @@ __attribute__((target("avx512f"))) void bf16_zmm(std::int64_t n) {
                : "+r"(n)::SIRA_CLOBBERS);
 }
 
+// CPUID leaf 7 sub-leaf 1, EAX: bit 4 AVX-VNNI, bit 5 AVX512_BF16. Read directly:
+// clang 14's __builtin_cpu_supports knows neither name (gcc 12 knows both).
+bool cpuid_7_1_eax(int bit) {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
+  return (a >> bit) & 1u;
+}
+
 KernelChoice choose(const std::string& precision) {
   __builtin_cpu_init();
   if (precision == "fp32") {
@@ -91,13 +100,14 @@ KernelChoice choose(const std::string& precision) {
   }
   if (precision == "int8") {
     if (__builtin_cpu_supports("avx512vnni")) return {"vpdpbusd zmm (AVX512_VNNI)", 12 * 64, vnni_zmm, ""};
-    if (__builtin_cpu_supports("avxvnni")) return {"vpdpbusd ymm (AVX_VNNI)", 12 * 32, vnni_ymm, ""};
+    // AVX2 present means the OS saves the ymm state the AVX-VNNI kernel uses.
+    if (__builtin_cpu_supports("avx2") && cpuid_7_1_eax(4)) return {"vpdpbusd ymm (AVX_VNNI)", 12 * 32, vnni_ymm, ""};
     if (__builtin_cpu_supports("avx2"))
       return {"vpmaddubsw+vpmaddwd+vpaddd ymm (AVX2, no VNNI)", 6 * 32, maddubs_ymm, ""};
     return {"", 0, nullptr, "not available (no AVX2 or VNNI)"};
   }
   if (precision == "bf16") {
-    if (__builtin_cpu_supports("avx512bf16")) return {"vdpbf16ps zmm (AVX512_BF16)", 12 * 32, bf16_zmm, ""};
+    if (__builtin_cpu_supports("avx512f") && cpuid_7_1_eax(5)) return {"vdpbf16ps zmm (AVX512_BF16)", 12 * 32, bf16_zmm, ""};
     return {"", 0, nullptr, "not available (no AVX512_BF16: no VDPBF16PS on this CPU)"};
   }
   fail("arithmetic peak: unknown precision '", precision, "' (expected fp32, bf16 or int8)");

@@ -137,7 +137,8 @@ Model correct_bias(const Model& fp32, const Model& quantized, const std::vector<
   const auto errors = expected_output_error(fp32, quantized, calibration, o);
   const Graph graph = build_graph(fp32.config);
   Model q = quantized;
-  for (const auto& [name, e] : errors) {
+  for (const auto& [layer, e] : errors) {
+    const std::string& name = layer;  // a plain reference: lambdas cannot capture a structured binding in C++20
     const Node& n = *std::find_if(graph.nodes.begin(), graph.nodes.end(), [&](const Node& x) { return x.name == name; });
     QuantLayer& l = q.quant->layers.at(name);
     const float s_in = q.quant->activations.at(graph.nodes[std::size_t(n.inputs[0])].name).scale;
