@@ -20,7 +20,13 @@ using namespace io;
 
 namespace {
 
-void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+// Debian's HDF5 is built thread-safe, which makes the automatic error printing
+// a per-thread setting: it is switched off on every thread that calls in.
+void silence_hdf5_errors() {
+  thread_local bool silenced = false;
+  if (!silenced) H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  silenced = true;
+}
 
 herr_t keep_first_message(unsigned n, const H5E_error2_t* e, void* out) {
   auto* text = static_cast<std::string*>(out);
@@ -73,9 +79,21 @@ struct H5File::Impl {
   std::optional<AtomicOutput> output;  // set while writing (declared before `file`:
   H5FileId file;                       // the file closes before the temporary goes)
   bool writable = false;
+  bool write_failed = false;  // a close or flush failed: commit() refuses
 
   [[noreturn]] void fail_at(const std::string& object, const std::string& what) const {
     fail(path, ": ", what, " '", object, "'", hdf5_detail());
+  }
+
+  // Closes a handle of something written. Closing writes out what HDF5 still
+  // holds (a dataset's sieve buffer keeps writes of up to 64 KB until then), so
+  // a failed close is a failed write: the file is not committed.
+  template <typename Id>
+  void close_written(Id& id, const std::string& object) {
+    if (!id.reset()) {
+      write_failed = true;
+      fail(path, ": cannot finish writing '", object, "' (disk full?)", hdf5_detail());
+    }
   }
 
   void require_writable(const std::string& object) const {
@@ -233,6 +251,7 @@ template <typename Impl>
 Impl& live(const std::unique_ptr<Impl>& impl) {
   if (!impl) fail("H5File used after being moved from");
   if (!impl->file.valid()) fail(impl->path, ": HDF5 file already committed and closed");
+  silence_hdf5_errors();
   return *impl;
 }
 }  // namespace
@@ -330,7 +349,8 @@ void H5File::create_stack(const std::string& dataset, const StackInfo& shape, DT
   check_dims(shape.depth, shape.height, shape.width, cat(f.path, ":", dataset));
   std::vector<hsize_t> dims{shape.depth, shape.height, shape.width};
   if (shape.is_2d && shape.depth == 1) dims.erase(dims.begin());
-  f.create_dataset(dataset, file_type_of(as), dims);
+  H5DatasetId ds = f.create_dataset(dataset, file_type_of(as), dims);
+  f.close_written(ds, dataset);
 }
 
 void H5File::write_slices(const std::string& dataset, std::size_t first, const Stack& block,
@@ -370,6 +390,8 @@ void H5File::write_slices(const std::string& dataset, std::size_t first, const S
     if (H5Dwrite(ds.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
       f.fail_at(dataset, "cannot write dataset");
   }
+  file_space.reset();
+  f.close_written(ds, dataset);
 }
 
 void H5File::write_vector(const std::string& dataset, const std::vector<double>& v) {
@@ -378,6 +400,7 @@ void H5File::write_vector(const std::string& dataset, const std::vector<double>&
   H5DatasetId ds = f.create_dataset(dataset, H5T_IEEE_F64LE, {v.size()});
   if (!v.empty() && H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     f.fail_at(dataset, "cannot write dataset");
+  f.close_written(ds, dataset);
 }
 
 namespace {
@@ -397,6 +420,7 @@ void H5File::set_attr(const std::string& object, const std::string& name, double
   H5AttrId attr = f.create_attr(object, name, H5T_IEEE_F64LE);
   if (H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0)
     f.fail_at(object, cat("cannot write attribute '", name, "' of"));
+  f.close_written(attr, object);
 }
 
 void H5File::set_attr(const std::string& object, const std::string& name, const std::string& value) {
@@ -408,6 +432,7 @@ void H5File::set_attr(const std::string& object, const std::string& name, const 
   const char* text = value.c_str();
   if (H5Awrite(attr.get(), type.get(), &text) < 0)
     f.fail_at(object, cat("cannot write attribute '", name, "' of"));
+  f.close_written(attr, object);
 }
 
 bool H5File::has_attr(const std::string& object, const std::string& name) const {
@@ -460,8 +485,11 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
 void H5File::commit() {
   auto& f = live(impl_);
   if (!f.output) fail(f.path, ": opened read-only; nothing to commit");
-  if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || !f.file.reset())
-    fail(f.path, ": cannot finish writing the HDF5 file", hdf5_detail());
+  if (f.write_failed) fail(f.path, ": an earlier write failed; the file is not committed");
+  if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || !f.file.reset()) {
+    f.write_failed = true;
+    fail(f.path, ": cannot finish writing the HDF5 file (disk full?)", hdf5_detail());
+  }
   f.output->commit();
 }
 
