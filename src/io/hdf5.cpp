@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "io/atomic_output.hpp"
+#include "core/atomic_output.hpp"
 #include "io/h5_id.hpp"
 #include "io/samples.hpp"
 #include "io/slice_range.hpp"

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <vector>
 
-#include "io/atomic_output.hpp"
+#include "core/atomic_output.hpp"
 #include "io/formats.hpp"
 #include "io/npy_header.hpp"
 #include "io/samples.hpp"

@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "io/atomic_output.hpp"
+#include "core/atomic_output.hpp"
 #include "io/formats.hpp"
 #include "io/samples.hpp"
 #include "io/slice_range.hpp"

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 
+#include "core/atomic_output.hpp"
 #include "sira/error.hpp"
 
 namespace sira {
@@ -172,27 +173,18 @@ void write_safetensors(const std::string& path, const std::map<std::string, std:
   unsigned char length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(std::uint64_t(text.size()) >> (8 * i));
 
-  const std::string tmp = path + ".tmp";
+  AtomicOutput output(path);
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, ": cannot create ", tmp);
+    std::ofstream out(output.temp_path(), std::ios::binary | std::ios::trunc);
+    if (!out) fail(path, ": cannot create ", output.temp_path());
     out.write(reinterpret_cast<const char*>(length), 8);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     for (const auto& t : tensors)
       out.write(static_cast<const char*>(t.bytes), static_cast<std::streamsize>(t.size));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      fail(path, ": write error (disk full?)");
-    }
+    out.close();
+    if (!out) fail(path, ": write error (disk full?)");
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    fail(path, ": cannot rename ", tmp, " into place: ", ec.message());
-  }
+  output.commit();
 }
 
 }  // namespace sira

@@ -45,7 +45,8 @@ struct SafetensorsBlob {
   std::size_t size = 0;
 };
 
-// Writes atomically: `path`.tmp, then rename. The header is padded with
+// Writes atomically (core/atomic_output.hpp: a temporary of this writer's own,
+// fsync, rename; removed on failure). The header is padded with
 // spaces so the data section starts 8-byte aligned.
 void write_safetensors(const std::string& path, const std::map<std::string, std::string>& metadata,
                        const std::vector<SafetensorsBlob>& tensors);

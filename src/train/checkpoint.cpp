@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/atomic_output.hpp"
 #include "sira/error.hpp"
 
 namespace sira::train {
@@ -75,15 +76,13 @@ void save_checkpoint(const std::string& path, const std::string& signature, cons
   sub("discriminator", *discriminator);
   sub("generator_adam", generator_optimizer);
   sub("discriminator_adam", discriminator_optimizer);
-  const std::string tmp = path + ".tmp";
+  AtomicOutput output(path);
   try {
-    archive.save_to(tmp);
+    archive.save_to(output.temp_path());
   } catch (const c10::Error& e) {
     fail(path, ": cannot write checkpoint: ", e.what_without_backtrace());
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) fail(path, ": cannot write checkpoint: ", ec.message());
+  output.commit();
 }
 
 TrainingState load_checkpoint(const std::string& path, const std::string& signature, Generator& generator,

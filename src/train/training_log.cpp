@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 
+#include "core/atomic_output.hpp"
 #include "sira/error.hpp"
 #include "sira/io.hpp"
 #include "sira/stack.hpp"
@@ -109,18 +110,12 @@ void draw_panel(Canvas& canvas, long top, long width, long height, const Series&
   }
 }
 
-void replace_atomically(const std::string& tmp, const std::string& path) {
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) fail(path, ": cannot write: ", ec.message());
-}
-
 }  // namespace
 
 void write_log_csv(const std::string& path, const std::vector<IterationRecord>& history) {
-  const std::string tmp = path + ".tmp";
+  AtomicOutput output(path);
   {
-    std::ofstream out(tmp);
+    std::ofstream out(output.temp_path());
     if (!out) fail(path, ": cannot open for writing");
     out << "iteration,g_total,g_adversarial,g_mse,g_perceptual,d_loss,val_ssim,val_psnr,seconds\n";
     out.precision(9);
@@ -132,9 +127,10 @@ void write_log_csv(const std::string& path, const std::vector<IterationRecord>& 
       if (r.val_ssim >= 0) out << r.val_psnr;
       out << ',' << r.seconds << '\n';
     }
-    if (!out.flush()) fail(path, ": write failed");
+    out.close();
+    if (!out) fail(path, ": write failed");
   }
-  replace_atomically(tmp, path);
+  output.commit();
 }
 
 void write_loss_plot(const std::string& path, const std::vector<IterationRecord>& history) {

@@ -52,7 +52,7 @@ def main():
         fails(["init", "-o", c, "--slices", "2"], "--slices", usage_error=True)
         fails(["init", "-o", os.path.join(tmp, "w.sira"), "--widths", "8,32,64"], "widths '8,32,64'")
         fails(["init", "-o", os.path.join(tmp, "w.sira"), "--widths", "8,0,1,1,1"], "width of enc.0 is 0")
-        fails(["init", "-o", os.path.join(tmp, "no", "dir", "x.sira")], "cannot create")
+        fails(["init", "-o", os.path.join(tmp, "no", "dir", "x.sira")], "does not exist")
         fails(["info", "-m", os.path.join(tmp, "missing.sira")], "missing.sira: cannot open")
         fails(["info", "--size", "12xa"], "--size '12xa'")
         fails(["info", "-m", a, "--slices", "3"], "cannot be combined with -m")

@@ -1,5 +1,6 @@
-#include "io/atomic_output.hpp"
+#include "core/atomic_output.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,7 +11,7 @@
 
 #include "sira/error.hpp"
 
-namespace sira::io {
+namespace sira {
 
 namespace fs = std::filesystem;
 
@@ -22,6 +23,16 @@ std::string next_temp_name(const fs::path& target) {
   const std::string name =
       cat(".", target.filename().string(), ".tmp-", ::getpid(), "-", counter.fetch_add(1));
   return (target.parent_path() / name).string();
+}
+
+// fsync of a file or folder by name; errno on failure, 0 on success.
+int sync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = 0;
+  if (::fsync(fd) != 0) err = errno;
+  ::close(fd);
+  return err;
 }
 
 }  // namespace
@@ -42,13 +53,22 @@ AtomicOutput::~AtomicOutput() {
 
 void AtomicOutput::commit() {
   if (committed_) return;
+  committed_ = true;  // from here on, every path removes the temporary itself
+  // A write the kernel accepted may still fail on its way to the disk (NFS,
+  // quotas, thin volumes): fsync reports it before the target is replaced.
+  if (const int err = sync_path(temp_, O_RDONLY)) {
+    std::remove(temp_.c_str());
+    fail(target_, ": cannot write the file to disk (", std::strerror(err), ")");
+  }
   if (std::rename(temp_.c_str(), target_.c_str()) != 0) {
     const int err = errno;
     std::remove(temp_.c_str());
-    committed_ = true;  // nothing left to clean up
     fail(target_, ": cannot move the finished file into place (", std::strerror(err), ")");
   }
-  committed_ = true;
+  // The rename itself is durable once the folder is synced; a folder that
+  // cannot be synced (some network file systems) is not an error.
+  const fs::path folder = fs::path(target_).parent_path();
+  sync_path(folder.empty() ? "." : folder.string(), O_RDONLY | O_DIRECTORY);
 }
 
-}  // namespace sira::io
+}  // namespace sira
