@@ -16,10 +16,15 @@ namespace sira {
 
 class H5File {
  public:
+  // A file opened for writing is locked (io/file_lock.hpp) from here until
+  // commit() or destruction: writers of one file at once take turns, each
+  // starting from the previous one's result, so no writer's dataset is lost.
   static H5File open(const std::string& path);    // read-only
   static H5File create(const std::string& path);  // new file (replaces on commit)
   // Adds to an existing file: works on a copy that replaces the file on commit.
   static H5File edit(const std::string& path);
+  // edit() if the file exists (when the lock is held), else create().
+  static H5File add_to(const std::string& path);
   H5File(H5File&&) noexcept;
   H5File& operator=(H5File&&) noexcept;
   ~H5File();

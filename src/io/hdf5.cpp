@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/atomic_output.hpp"
+#include "io/file_lock.hpp"
 #include "io/h5_id.hpp"
 #include "io/samples.hpp"
 #include "io/slice_range.hpp"
@@ -75,6 +76,7 @@ std::vector<std::size_t> space_dims(hid_t space) {
 }  // namespace
 
 struct H5File::Impl {
+  std::optional<FileLock> lock;        // while writing: held until the rename (destroyed last)
   std::string path;                    // the name callers know the file by
   std::optional<AtomicOutput> output;  // set while writing (declared before `file`:
   H5FileId file;                       // the file closes before the temporary goes)
@@ -197,6 +199,32 @@ struct H5File::Impl {
     if (!attr.valid()) fail_at(object, cat("cannot open attribute '", name, "' of"));
     return attr;
   }
+
+  // Writing starts by taking the file's lock (after the target was checked,
+  // so a missing folder is reported as such), then a temporary: new, or a copy.
+  void start_writing() {
+    output.emplace(path);
+    lock.emplace(path);
+    writable = true;
+  }
+
+  void create_temporary() {
+    file = H5FileId(H5Fcreate(output->temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
+                              file_access_plist().get()));
+    if (!file.valid()) fail(path, ": cannot create HDF5 file", hdf5_detail());
+  }
+
+  // The copy is taken under the lock, so no other writer's commit can fall
+  // between it and this one's rename.
+  void copy_to_temporary() {
+    require_hdf5_file(path);
+    const std::string& temp = output->temp_path();
+    std::error_code ec;
+    std::filesystem::copy_file(path, temp, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) fail(path, ": cannot copy to a temporary file for editing (", ec.message(), ")");
+    file = H5FileId(H5Fopen(temp.c_str(), H5F_ACC_RDWR, file_access_plist().get()));
+    if (!file.valid()) fail(path, ": cannot open HDF5 file for writing", hdf5_detail());
+  }
 };
 
 H5File::H5File(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -217,11 +245,8 @@ H5File H5File::create(const std::string& path) {
   silence_hdf5_errors();
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  impl->output.emplace(path);
-  impl->file = H5FileId(H5Fcreate(impl->output->temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
-                                  file_access_plist().get()));
-  if (!impl->file.valid()) fail(path, ": cannot create HDF5 file", hdf5_detail());
-  impl->writable = true;
+  impl->start_writing();
+  impl->create_temporary();
   return H5File(std::move(impl));
 }
 
@@ -229,14 +254,19 @@ H5File H5File::edit(const std::string& path) {
   require_hdf5_file(path);
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  impl->output.emplace(path);
-  const std::string& temp = impl->output->temp_path();
-  std::error_code ec;
-  std::filesystem::copy_file(path, temp, std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) fail(path, ": cannot copy to a temporary file for editing (", ec.message(), ")");
-  impl->file = H5FileId(H5Fopen(temp.c_str(), H5F_ACC_RDWR, file_access_plist().get()));
-  if (!impl->file.valid()) fail(path, ": cannot open HDF5 file for writing", hdf5_detail());
-  impl->writable = true;
+  impl->start_writing();
+  impl->copy_to_temporary();
+  return H5File(std::move(impl));
+}
+
+H5File H5File::add_to(const std::string& path) {
+  silence_hdf5_errors();
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->start_writing();
+  std::error_code ec;  // decided under the lock: another writer may just have created it
+  if (std::filesystem::exists(path, ec)) impl->copy_to_temporary();
+  else impl->create_temporary();
   return H5File(std::move(impl));
 }
 
@@ -491,6 +521,7 @@ void H5File::commit() {
     fail(f.path, ": cannot finish writing the HDF5 file (disk full?)", hdf5_detail());
   }
   f.output->commit();
+  f.lock.reset();  // the next writer of this file may start from this one's result
 }
 
 }  // namespace sira

@@ -53,8 +53,7 @@ class Hdf5StackWriter final : public StackWriter {
     auto lock = hdf5_lock();
     // An existing file keeps its other datasets: the dataset is written into
     // a copy that replaces the file when complete (copy-on-write).
-    std::error_code ec;
-    file_.emplace(std::filesystem::exists(file, ec) ? H5File::edit(file) : H5File::create(file));
+    file_.emplace(H5File::add_to(file));  // locked until committed or destroyed
     try {
       file_->create_stack(dataset_, shape, as);
     } catch (...) {

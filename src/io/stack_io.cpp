@@ -53,9 +53,7 @@ void write_stack(const std::string& spec, const Stack& s, std::optional<DType> a
     case Format::hdf5: {
       // An existing file keeps its other datasets: the dataset is written into
       // a copy that replaces the file when complete (copy-on-write).
-      std::error_code ec;
-      H5File f = std::filesystem::exists(loc.file, ec) ? H5File::edit(loc.file)
-                                                        : H5File::create(loc.file);
+      H5File f = H5File::add_to(loc.file);
       f.write(loc.dataset, s, dtype);
       f.commit();
       return;
