@@ -181,7 +181,11 @@ std::vector<std::size_t> parse_rows(const std::string& spec, std::size_t total) 
     const std::size_t last = dash == std::string::npos ? first : parse_count(range.substr(dash + 1), spec, "rows");
     if (last < first) fail("rows '", spec, "': range ", first, "-", last, " is reversed");
     if (last >= total) fail("rows '", spec, "': row ", last, " is out of range (the data has ", total, " rows)");
-    for (std::size_t r = first; r <= last; r += step) rows.push_back(r);
+    // Stepping stops before it would pass `last` (r += step could wrap around).
+    for (std::size_t r = first;; r += step) {
+      rows.push_back(r);
+      if (last - r < step) break;
+    }
   }
   return rows;
 }

@@ -28,6 +28,14 @@ TEST(DxchangeRows, RejectsOutOfRangeAndMalformed) {
   }
 }
 
+TEST(DxchangeRows, AHugeStepGivesTheFirstRowNotWrappedOnes) {
+  // r += step wrapped around to rows below the range (5, 4, 3, 2, 1, 0).
+  EXPECT_EQ(parse_rows("5-9:18446744073709551615", 10), (std::vector<std::size_t>{5}));
+  EXPECT_EQ(parse_rows("3-9:18446744073709551614", 10), (std::vector<std::size_t>{3}));
+  EXPECT_EQ(parse_rows("0-9:9", 10), (std::vector<std::size_t>{0, 9}));
+  EXPECT_EQ(parse_rows("9:18446744073709551615", 10), (std::vector<std::size_t>{9}));
+}
+
 TEST(DxchangeAngles, DegreesDetectedAboveTwoPi) {
   bool degrees = false;
   const auto rad = angles_to_radians({0.0, 90.0, 180.0}, AngleUnit::automatic, &degrees);
