@@ -83,6 +83,7 @@ std::vector<double> resolve_angles(const ProjectionInput& in, std::size_t projec
   }
   if (theta.size() != projections)
     fail(what, ": ", theta.size(), " angles for ", projections, " projections");
+  if (theta.empty()) fail(what, ": no angles (the data has no projections)");
   for (double t : theta)
     if (!std::isfinite(t)) fail(what, ": the angles contain a non-finite value");
   if (in.subtract_first_angle) {
@@ -211,6 +212,9 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& in, Inpu
   if (shape.size() != 3) fail(file, ":", kData, ": expected 3 dimensions (angles x rows x columns), found ", shape.size());
   const std::size_t angles = shape[0], total_rows = shape[1], cols = shape[2];
   const std::string where = file + ":" + kData;
+  if (angles == 0 || total_rows == 0 || cols == 0)
+    fail(where, ": holds no projections (shape ", angles, " x ", total_rows, " x ", cols,
+         "; angles x rows x columns)");
   const std::vector<std::size_t> rows = resolve_rows(in, total_rows, where);
 
   std::vector<double> theta_file;

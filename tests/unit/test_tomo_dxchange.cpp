@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <cmath>
 
 #include "sira/error.hpp"
 #include "sira/tomo/dxchange.hpp"
+#include "test_io_helpers.hpp"
 
 using namespace sira::tomo;
 
@@ -69,5 +71,47 @@ TEST(Dxchange, MissingFileIsAnErrorNamingIt) {
     FAIL();
   } catch (const sira::Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/scan.h5"), std::string::npos) << e.what();
+  }
+}
+
+namespace {
+// A float64 dataset of the given shape (zeros, or nothing when a dimension is 0).
+void put(hid_t file, const char* name, std::vector<hsize_t> dims) {
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  hid_t ds = H5Dcreate2(file, name, H5T_IEEE_F64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  hsize_t n = 1;
+  for (hsize_t d : dims) n *= d;
+  std::vector<double> ones(n, 1.0);
+  if (n) H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, ones.data());
+  H5Dclose(ds);
+  H5Sclose(space);
+  H5Pclose(lcpl);
+}
+}  // namespace
+
+// 0 projections and 0 angles: theta.front() of the empty angle list was read
+// (undefined behaviour) with --subtract-first-angle, and the error that came
+// later ("stack: empty image") named neither the file nor the problem.
+TEST(Dxchange, NoProjectionsIsAClearError) {
+  sira::test::ScratchDir dir;
+  const std::string path = dir.file("empty_scan.h5");
+  hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  put(file, "/exchange/data", {0, 4, 4});
+  put(file, "/exchange/data_white", {1, 4, 4});
+  put(file, "/exchange/theta", {0});
+  H5Fclose(file);
+  for (bool subtract : {true, false}) {
+    ProjectionInput in;
+    in.subtract_first_angle = subtract;
+    try {
+      read_dxchange(path, in);
+      FAIL() << "a scan without projections was read";
+    } catch (const sira::Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("empty_scan.h5"), std::string::npos) << what;
+      EXPECT_NE(what.find("no projections"), std::string::npos) << what;
+    }
   }
 }
