@@ -45,6 +45,7 @@ void map_to_integer_range(Stack& s, double lo, double hi, DType as) {
 struct ConvertOptions {
   std::string input, output, dtype, range;
   std::size_t first = 0, count = 0;
+  bool in_place = false;
 };
 
 Runner setup_convert(CLI::App& sub) {
@@ -66,6 +67,8 @@ Runner setup_convert(CLI::App& sub) {
                  "integers need it (rounding them as they are would flatten them)");
   sub.add_option("--first", opts->first, "First slice (page) to convert");
   sub.add_option("--count", opts->count, "Number of slices to convert (0 = to the end)");
+  sub.add_flag("--in-place", opts->in_place,
+               "Allow the output to be the input (same file, or same HDF5 dataset): it is replaced");
   sub.footer(
       "Examples:\n"
       "  sira convert -i tooth.h5:/exchange/data -o tooth.tif\n"
@@ -76,6 +79,9 @@ Runner setup_convert(CLI::App& sub) {
       "Formats: .tif/.tiff (multi-page = stack), .png (8/16-bit grayscale, one image),\n"
       ".npy, .h5/.hdf5/.hdf/.nxs with ':/dataset'. Colour images are refused.");
   return [opts] {
+    if (!opts->in_place && same_data(opts->input, opts->output))
+      fail(opts->output, ": is the input; writing it would replace the input (give --in-place to "
+           "do that, or another output)");
     Stack s = read_slices(opts->input, opts->first, opts->count);
     std::optional<DType> as;
     if (!opts->dtype.empty()) as = parse_dtype(opts->dtype);

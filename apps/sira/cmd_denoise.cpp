@@ -33,6 +33,7 @@ void check_writable(const std::string& spec) {
 struct DenoiseOptions {
   std::string model, input, output, preview, dtype;
   EngineOptions engine;
+  bool in_place = false;
 };
 
 Runner setup_denoise(CLI::App& sub) {
@@ -70,6 +71,9 @@ Runner setup_denoise(CLI::App& sub) {
                  "the CPU lacks it); int8 (a model from sira quantize). See docs/quantization.md")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
+  sub.add_flag("--in-place", opts->in_place,
+               "Allow the output to be the input (same file, or same HDF5 dataset): it is replaced "
+               "once complete");
   sub.add_option("--preview", opts->preview,
                  "Also write an 8-bit PNG of the middle output slice (0.5-99.5 percentile stretch)");
   sub.add_option("--dtype", opts->dtype,
@@ -90,6 +94,9 @@ Runner setup_denoise(CLI::App& sub) {
       "so memory does not grow with the depth; the output appears only when complete.\n"
       "See docs/engine.md.");
   return [opts] {
+    if (!opts->in_place && same_data(opts->input, opts->output))
+      fail(opts->output, ": is the input; writing it would replace the input (give --in-place to "
+           "do that, or another output)");
     check_writable(opts->output);
     if (!opts->preview.empty()) check_writable(opts->preview);
     const Model model = load_model(opts->model);

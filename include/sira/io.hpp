@@ -26,6 +26,11 @@ struct Location {
 // HDF5 location without a dataset path.
 Location parse_location(const std::string& spec);
 
+// True when writing `output` would replace the data `input` names: the same
+// existing file (also by another path or a hard or symbolic link) and, for
+// HDF5, the same dataset (another dataset of the same file is not the input).
+bool same_data(const std::string& input, const std::string& output);
+
 struct StackInfo {
   std::size_t depth = 0, height = 0, width = 0;
   DType dtype = DType::f32;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <filesystem>
 #include <string_view>
 
 #include "sira/error.hpp"
@@ -56,6 +57,25 @@ Location parse_location(const std::string& spec) {
   if (ext == ".npy") return {spec, "", Format::npy};
   fail(spec, ": cannot tell the image format from the extension '", ext,
        "' (expected .tif, .tiff, .png, .npy, or .h5/.hdf5/.hdf/.nxs followed by ':/dataset')");
+}
+
+namespace {
+// "/a//b/" -> "/a/b": HDF5 reads both as one dataset.
+std::string normal_dataset(const std::string& name) {
+  std::string out;
+  for (char c : name)
+    if (c != '/' || out.empty() || out.back() != '/') out += c;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+}  // namespace
+
+bool same_data(const std::string& input, const std::string& output) {
+  const Location in = parse_location(input), out = parse_location(output);
+  std::error_code ec;
+  if (!std::filesystem::equivalent(in.file, out.file, ec) || ec) return false;
+  return in.format != Format::hdf5 || out.format != Format::hdf5 ||
+         normal_dataset(in.dataset) == normal_dataset(out.dataset);
 }
 
 }  // namespace sira
