@@ -368,7 +368,8 @@ TrainReport train_on(const TrainOptions& options, PairData data, const Iteration
   for (const auto& h : state.history) total_seconds += h.seconds;
   model.info["train_seconds"] = cat(total_seconds);
   model.info["threads"] = std::to_string(threads);
-  if (!options.init.empty()) model.info["init"] = options.init;
+  // The file name only, as for the pair files: a model records no paths of the machine.
+  if (!options.init.empty()) model.info["init"] = std::filesystem::path(options.init).filename().string();
   if (options.qat.enabled) {
     // The trained fp32 weights through the same quantiser the forward simulated.
     const QatOptions& q = options.qat;
