@@ -80,6 +80,11 @@ def tuned_baselines(cells, names, small, jobs, cache_path):
     return out
 
 
+def noise_seed(first, degradation):
+    """The noise seed of a degradation's evaluation files (the adaptation re-makes them with it)."""
+    return first + 10 * [x.name for x in DEGRADATIONS].index(degradation.name)
+
+
 def refresh_backgrounds(tuned, cells, cache_path, small):
     """Background offsets of another background.VERSION, recomputed at the cached SSIM-best parameters."""
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
@@ -142,7 +147,7 @@ def main():
     cells = {}
     for s in sources:
         for i, d in enumerate(degs):
-            seed = a.seed + 10 * [x.name for x in DEGRADATIONS].index(d.name)
+            seed = noise_seed(a.seed, d)
             cells[(s.name, d.name)] = eval_data.build(a.sira, a.data, work, s, d, seed)
 
     results = {}  # (source, degradation) -> method -> {...}
@@ -201,7 +206,7 @@ def main():
                 raise SystemExit(f"{start} was trained on {s.file}: it cannot start the adaptation scored on it")
             for d in degs:
                 groups = eval_data.load(cells[(s.name, d.name)])
-                seed = a.seed + 10 * [x.name for x in DEGRADATIONS].index(d.name)
+                seed = noise_seed(a.seed, d)
                 cell_dir = work / "adapt" / name / f"{s.name}-{d.name}"
                 cell_dir.mkdir(parents=True, exist_ok=True)
                 sinos = cell_dir / "noisy_sinograms.h5"

@@ -4,19 +4,11 @@
 #include <cmath>
 
 #include "sira/error.hpp"
+#include "tomo/reflect.hpp"
 
 namespace sira::tomo {
 
 namespace {
-
-std::ptrdiff_t reflect(std::ptrdiff_t i, std::ptrdiff_t n) {
-  if (n == 1) return 0;
-  while (i < 0 || i >= n) {
-    if (i < 0) i = -i - 1;
-    if (i >= n) i = 2 * n - i - 1;
-  }
-  return i;
-}
 
 double median_of(std::vector<double>& v) {
   const std::size_t n = v.size();
@@ -95,7 +87,7 @@ DeadPixelMap find_dead_pixels(const FrameSource& refs, const DeadPixelOptions& o
     for (std::size_t f = 0; f < refs.frames; ++f) {
       const float* line = refs.row(f, r);
       for (std::ptrdiff_t c = 0; c < W; ++c) {
-        for (std::ptrdiff_t d = -h; d <= h; ++d) window[d + h] = line[reflect(c + d, W)];
+        for (std::ptrdiff_t d = -h; d <= h; ++d) window[d + h] = line[reflect_index(c + d, W)];
         const double m = median_of(window), v = line[c];
         double e;
         if (domain == SampleDomain::line_integral) e = std::abs(std::expm1(m - v));

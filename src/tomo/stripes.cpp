@@ -6,21 +6,9 @@
 #include <vector>
 
 #include "sira/error.hpp"
+#include "tomo/reflect.hpp"
 
 namespace sira::tomo {
-
-namespace {
-
-std::ptrdiff_t reflect(std::ptrdiff_t i, std::ptrdiff_t n) {
-  if (n == 1) return 0;
-  while (i < 0 || i >= n) {
-    if (i < 0) i = -i - 1;
-    if (i >= n) i = 2 * n - i - 1;
-  }
-  return i;
-}
-
-}  // namespace
 
 void check_stripe_options(const StripeOptions& o, std::size_t width) {
   if (o.size < 3 || o.size % 2 == 0)
@@ -54,7 +42,7 @@ void remove_stripes_sorting(float* sino, std::size_t angles, std::size_t width, 
     const float* in = sorted.data() + a * width;
     float* out = filtered.data() + a * width;
     for (std::ptrdiff_t c = 0; c < W; ++c) {
-      for (std::ptrdiff_t d = -h; d <= h; ++d) window[d + h] = in[reflect(c + d, W)];
+      for (std::ptrdiff_t d = -h; d <= h; ++d) window[d + h] = in[reflect_index(c + d, W)];
       std::nth_element(window.begin(), window.begin() + h, window.end());
       out[c] = window[h];
     }

@@ -4,22 +4,9 @@
 #include <cmath>
 
 #include "sira/error.hpp"
+#include "tomo/reflect.hpp"
 
 namespace sira::tomo {
-
-namespace {
-
-// scipy.ndimage 'reflect' (half-sample symmetric): -1 -> 0, -2 -> 1, n -> n - 1.
-std::ptrdiff_t reflect(std::ptrdiff_t i, std::ptrdiff_t n) {
-  if (n == 1) return 0;
-  while (i < 0 || i >= n) {
-    if (i < 0) i = -i - 1;
-    if (i >= n) i = 2 * n - i - 1;
-  }
-  return i;
-}
-
-}  // namespace
 
 void check_zinger_options(const ZingerOptions& o) {
   if (!(o.threshold > 0) || !std::isfinite(o.threshold))
@@ -47,12 +34,12 @@ std::size_t remove_zingers(float* image, std::size_t height, std::size_t width, 
     float window[25];
     const std::ptrdiff_t y = std::ptrdiff_t((*rows)[k]);
     const float* line[5];
-    for (std::ptrdiff_t dy = -h; dy <= h; ++dy) line[dy + h] = image + reflect(y + dy, H) * W;
+    for (std::ptrdiff_t dy = -h; dy <= h; ++dy) line[dy + h] = image + reflect_index(y + dy, H) * W;
     float* out = result.data() + k * width;
     for (std::ptrdiff_t x = 0; x < W; ++x) {
       std::size_t n = 0;
       for (std::ptrdiff_t dy = 0; dy <= 2 * h; ++dy)
-        for (std::ptrdiff_t dx = -h; dx <= h; ++dx) window[n++] = line[dy][reflect(x + dx, W)];
+        for (std::ptrdiff_t dx = -h; dx <= h; ++dx) window[n++] = line[dy][reflect_index(x + dx, W)];
       std::nth_element(window, window + n / 2, window + n);
       const float m = window[n / 2], v = line[h][x];
       const bool zinger = domain == SampleDomain::intensity ? double(v) - m > o.threshold * std::abs(double(m))
