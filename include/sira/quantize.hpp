@@ -51,6 +51,21 @@ Model quantize_weights(const Model& model, const std::map<std::string, Activatio
 Model quantize_model(const Model& model, const std::vector<CalibrationImages>& calibration,
                      const QuantizeOptions& options);
 
+// Activation ranges from the data being denoised (src/quant/input_ranges.cpp).
+// `count` indices spread evenly over [0, depth) (fewer when depth < count).
+std::vector<std::size_t> evenly_spaced_slices(std::size_t depth, std::size_t count);
+
+// `count` evenly spaced slices of the stack `input`, each read with the
+// neighbours a `model_slices`-slice model needs, cut to their centred
+// `window` x `window` pixels (0 = whole slices).
+std::vector<CalibrationImages> input_calibration_slices(const std::string& input, std::size_t count,
+                                                        int model_slices, std::size_t window);
+
+// `quantized` with activation ranges (and the int32 biases that depend on
+// them) re-observed on `slices`; int8 weights and their scales unchanged.
+Model recalibrate_activations(const Model& quantized, const std::vector<CalibrationImages>& slices,
+                              const QuantizeOptions& options);
+
 // The clip range [lo, hi] a method picks from a histogram of `counts` over
 // [lo, hi] (equal bins). Exposed for tests.
 struct Range {

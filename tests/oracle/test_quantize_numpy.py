@@ -270,7 +270,7 @@ def case(tmp, upsample_mode, per_tensor):
     # C: int8 execution, bit for bit.
     out8 = os.path.join(tmp, "out8.npy")
     run("denoise", "-q", "-m", qpath, "-i", os.path.join(tmp, "x.npy"), "-o", out8, "--precision", "int8",
-        "--backend", "ref", "--threads", "2")
+        "--int8-ranges", "model", "--backend", "ref", "--threads", "2")
     got = np.load(out8)
     for k in range(x.shape[0]):
         want = int8_forward(cfg, meta, t, x[k:k + 1, None])[0, 0]
