@@ -216,7 +216,16 @@ Runner setup_adapt(CLI::App& sub) {
         }
       }
       out.is_2d = sino.data.depth == 1;
-      write_stack(o->denoised, out, DType::f32);
+      Provenance p = run_provenance();
+      p.add("input", o->input)
+          .add("model", o->output)
+          .add("model_hash", file_hash(o->output))
+          .add("adapted_from", o->model)
+          .add("precision", "fp32")
+          .add("splits", o->splits)
+          .add("apply", o->apply)
+          .add("center", sino.center);
+      write_stack(o->denoised, out, DType::f32, p);
       status("sira adapt: wrote " + o->denoised);
     }
     (void)sub;

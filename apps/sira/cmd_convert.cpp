@@ -98,7 +98,10 @@ Runner setup_convert(CLI::App& sub) {
                "rounding would flatten the data: give --range LO:HI (or minmax) to scale it onto ",
                dtype_name(*as));
     }
-    write_stack(opts->output, s, as);
+    Provenance p = run_provenance();
+    p.add("input", opts->input).add("first", opts->first).add("count", s.depth);
+    if (!opts->range.empty()) p.add("range", opts->range);
+    write_stack(opts->output, s, as, p);
     status(cat("sira convert: wrote ", opts->output, " (", s.depth, "x", s.height, "x", s.width,
                " ", dtype_name(as.value_or(s.dtype)), ")"));
     return 0;

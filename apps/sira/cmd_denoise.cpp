@@ -124,7 +124,7 @@ Runner setup_denoise(CLI::App& sub) {
     check_writable(opts->output);
     if (!opts->preview.empty()) check_writable(opts->preview);
     Model model = load_model(opts->model);
-    std::string ranges_note;
+    std::string ranges_note, ranges_record;
     if (opts->engine.precision == "int8" && model.quant && opts->int8_ranges == "input") {
       QuantizeOptions calibration;
       calibration.threads = opts->engine.threads;
@@ -133,8 +133,11 @@ Runner setup_denoise(CLI::App& sub) {
                                                    model.config.slices, opts->int8_calibration_window);
       model = recalibrate_activations(model, slices, calibration);
       ranges_note = cat(", int8 ranges from ", slices.size(), " input slice(s)");
+      ranges_record = cat("input: ", slices.size(), " slice(s), centred window ", opts->int8_calibration_window,
+                          ", percentile ", opts->int8_percentile);
     } else if (opts->engine.precision == "int8") {
       ranges_note = ", int8 ranges of the model";
+      ranges_record = "model";
     }
     if (!model.trained)
       std::cerr << "sira denoise: warning: " << opts->model
@@ -149,6 +152,24 @@ Runner setup_denoise(CLI::App& sub) {
     StreamOptions stream;
     stream.dtype = opts->dtype.empty() ? DType::f32 : parse_dtype(opts->dtype);
     stream.preview = opts->preview;
+    Provenance& p = stream.provenance;
+    p = run_provenance();
+    const Normalization& n = model.norm;
+    p.add("input", opts->input)
+        .add("model", opts->model)
+        .add("model_hash", file_hash(opts->model))
+        .add("precision", engine.precision())
+        .add("backend", engine.backend_name())
+        .add("threads", engine.threads())
+        .add("tile", opts->engine.tile)
+        .add("halo", opts->engine.tile ? engine.tile_halo() : std::size_t(0))
+        .add("normalization", n.mode == "fixed" ? cat("fixed: (x - ", n.offset, ") * ", n.scale)
+                                                : cat("per_image: percentiles ", n.low_percentile, "..",
+                                                      n.high_percentile,
+                                                      n.block > 1 ? cat(" of ", n.block, "x", n.block, " block means")
+                                                                  : std::string(),
+                                                      " -> [0, 1]"));
+    if (!ranges_record.empty()) p.add("int8_ranges", ranges_record);
     ProgressBar bar("denoise", probe_stack(opts->input).depth);
     stream.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };
     const StreamReport r = denoise_stream(engine, opts->input, opts->output, stream);

@@ -11,13 +11,14 @@
 #include "engine/tiling.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
+#include "sira/io.hpp"
 #include "sira/model.hpp"
 
 namespace sira::cli {
 namespace {
 
 struct InfoOptions {
-  std::string model, arch = "tomogan", widths, upsample = "bilinear", size = "1024x1024";
+  std::string file, model, arch = "tomogan", widths, upsample = "bilinear", size = "1024x1024";
   int slices = 3;
   bool json = false;
 };
@@ -127,8 +128,27 @@ void print_table(const Model* model, const std::string& path, const TomoganConfi
       << "sides are padded to a multiple of " << g.multiple() << "\n";
 }
 
+// sira info FILE: what made an output (its provenance), or a model file's description.
+int print_file_provenance(const std::string& file, bool json) {
+  const auto fields = read_provenance(file);
+  if (json) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : fields) j[k] = v;
+    std::cout << j.dump(2) << "\n";
+  } else if (fields.empty()) {
+    std::cout << file << ": no provenance recorded"
+              << (parse_location(file).format == Format::npy ? " (.npy files have no place for it)" : "") << "\n";
+  } else {
+    for (const auto& [k, v] : fields) std::cout << k << ": " << v << "\n";
+  }
+  return 0;
+}
+
 Runner setup_info(CLI::App& sub) {
   auto opts = std::make_shared<InfoOptions>();
+  sub.add_option("file", opts->file,
+                 "An output of sira (image.tif, stack.npy, file.h5:/dataset, image.png): print what made it; "
+                 "a .sira file: as -m");
   sub.add_option("-m,--model", opts->model, "Model file to describe (otherwise the architecture flags)");
   sub.add_option("--arch", opts->arch, "Architecture, when no model file is given")
       ->check(CLI::IsMember({"tomogan"}))
@@ -147,9 +167,16 @@ Runner setup_info(CLI::App& sub) {
       "Examples:\n"
       "  sira info --arch tomogan --slices 3 --size 1024x1024     (694,913 parameters, 97.2 GMAC)\n"
       "  sira info -m model.sira\n"
+      "  sira info restored.h5:/data          (the provenance of an output)\n"
       "  sira info -m model.sira --size 2048x2048 --json\n"
       "  sira info --slices 1 --widths 8,16,32,32,16,16,8 --upsample transposed");
   return [opts, &sub] {
+    if (!opts->file.empty()) {
+      const bool model_file = opts->file.size() > 5 && opts->file.compare(opts->file.size() - 5, 5, ".sira") == 0;
+      if (!model_file) return print_file_provenance(opts->file, opts->json);
+      if (!opts->model.empty()) fail("give the model once: as FILE or with -m");
+      opts->model = opts->file;
+    }
     const auto [h, w] = parse_size(opts->size);
     std::optional<Model> model;
     TomoganConfig cfg;

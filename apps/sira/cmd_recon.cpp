@@ -182,7 +182,21 @@ Runner setup_recon(CLI::App& sub) {
                sino.data.width, " columns (", report.layout, "), ", o->algorithm,
                o->algorithm == "fbp" ? " filter " + o->filter : cat(" ", o->iterations, " iterations")));
     const Stack slices = reconstruct(sino, *o);
-    write_stack(o->output, slices, DType::f32);
+    Provenance p = run_provenance();
+    p.add("input", o->input)
+        .add("algorithm", o->algorithm)
+        .add("center", sino.center)
+        .add("center_from", o->center.empty() ? "input or detector middle" : o->center)
+        .add("angles", sino.data.height)
+        .add("angle_first_deg", sino.theta.front() * 180.0 / 3.14159265358979323846)
+        .add("angle_last_deg", sino.theta.back() * 180.0 / 3.14159265358979323846)
+        .add("layout", report.layout);
+    if (o->algorithm == "fbp") p.add("filter", o->filter);
+    else p.add("iterations", o->iterations);
+    if (!o->rows.empty()) p.add("rows", o->rows);
+    if (o->raw_counts) p.add("raw_counts", "yes");
+    if (o->scale != 1.0) p.add("scale", o->scale);
+    write_stack(o->output, slices, DType::f32, p);
     if (!o->preview.empty()) write_preview_png(o->preview, slices, slices.depth / 2);
     status(cat("sira recon: wrote ", o->output));
     return 0;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+
+#include "sira/provenance.hpp"
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,8 +33,13 @@ struct Command {
 // Options shared by many subcommands.
 struct GlobalOptions {
   bool quiet = false;
+  std::vector<std::string> argv;  // the command line, for provenance
 };
 GlobalOptions& global_options();
+
+// What every output of this run records first: sira's version, the command
+// line (shell-quoted), the time (UTC); the command adds its own fields.
+Provenance run_provenance();
 
 // Prints a status line on stderr unless --quiet.
 void status(const std::string& message);

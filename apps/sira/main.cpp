@@ -29,10 +29,11 @@ void status(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace sira::cli;
+  global_options().argv.assign(argv, argv + argc);
   CLI::App app{"sira - scientific image restoration anywhere: denoise low-dose tomography\n"
                "with TomoGAN-family networks on any CPU (fp32 / bf16 / int8)."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "sira 0.1.0");
+  app.set_version_flag("--version", std::string("sira ") + sira::sira_version());
   app.add_flag("-q,--quiet", global_options().quiet, "No progress bar or status lines");
   app.footer("Run 'sira COMMAND --help' for the options and examples of each command.");
 

@@ -23,6 +23,7 @@ struct StreamOptions {
   std::size_t read_ahead = 2;    // neighbourhoods read ahead of the engine
   std::size_t write_behind = 2;  // finished slices waiting for the writer
   Progress progress;             // called on the calling thread after each slice
+  Provenance provenance;         // stored with the output (sira/provenance.hpp)
 };
 
 struct StreamReport {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,9 +51,14 @@ class H5File {
   // Attributes on a dataset or group ("/" for the file).
   void set_attr(const std::string& object, const std::string& name, double value);
   void set_attr(const std::string& object, const std::string& name, const std::string& value);
+  void set_attr(const std::string& object, const std::string& name, std::int64_t value);
   bool has_attr(const std::string& object, const std::string& name) const;
   double attr_number(const std::string& object, const std::string& name) const;
   std::string attr_string(const std::string& object, const std::string& name) const;
+  // Names of the attributes of `object` (creation order where tracked, else by
+  // name), and one attribute's value as text (integers without a decimal point).
+  std::vector<std::string> attr_names(const std::string& object) const;
+  std::string attr_text(const std::string& object, const std::string& name) const;
 
   void commit();  // flush, close and move the temporary file into place
 

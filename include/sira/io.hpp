@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "sira/provenance.hpp"
 #include "sira/stack.hpp"
 
 namespace sira {
@@ -42,8 +43,10 @@ Stack read_stack(const std::string& spec);
 // Reads slices [first, first + count) of a stack (count 0 = to the end).
 Stack read_slices(const std::string& spec, std::size_t first, std::size_t count);
 // Writes `s` (as its own dtype unless `as` is given; float values are rounded
-// and range-checked when written as integers).
-void write_stack(const std::string& spec, const Stack& s, std::optional<DType> as = {});
+// and range-checked when written as integers), with what made it (stored as
+// the format allows: sira/provenance.hpp).
+void write_stack(const std::string& spec, const Stack& s, std::optional<DType> as = {},
+                 const Provenance& provenance = {});
 
 // 8-bit PNG preview of one slice, contrast-stretched between the given
 // percentiles of its values.

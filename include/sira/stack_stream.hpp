@@ -13,6 +13,7 @@
 #include <string>
 
 #include "sira/io.hpp"
+#include "sira/provenance.hpp"
 #include "sira/stack.hpp"
 
 namespace sira {
@@ -49,6 +50,9 @@ class StackWriter {
   // other formats gather the slice and write it when its last row arrives.
   void write_rows(std::size_t slice, std::size_t first_row, const Stack& band);
   std::size_t written() const { return written_; }
+  // What made the output (sira/provenance.hpp), stored with it: HDF5 dataset
+  // attributes, TIFF tags on every page, PNG text. Before the first slice.
+  void set_provenance(const Provenance& p);
   // Once every slice is written: finishes the file and moves it into place.
   void commit();
 
@@ -58,7 +62,9 @@ class StackWriter {
   // Rows of slice `written_` (checked); by default gathered into a whole slice.
   virtual void write_band(std::size_t first_row, const Stack& band);
   virtual void finish() = 0;
+  virtual void provenance_set() {}  // a format that stores it while writing prepares it here
   std::string spec_;
+  Provenance provenance_;
   StackInfo shape_;  // dtype = the type written
   std::size_t written_ = 0;
 

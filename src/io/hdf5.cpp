@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 
@@ -453,6 +454,15 @@ void H5File::set_attr(const std::string& object, const std::string& name, double
   f.close_written(attr, object);
 }
 
+void H5File::set_attr(const std::string& object, const std::string& name, std::int64_t value) {
+  auto& f = live(impl_);
+  f.require_writable(object);
+  H5AttrId attr = f.create_attr(object, name, H5T_STD_I64LE);
+  if (H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0)
+    f.fail_at(object, cat("cannot write attribute '", name, "' of"));
+  f.close_written(attr, object);
+}
+
 void H5File::set_attr(const std::string& object, const std::string& name, const std::string& value) {
   auto& f = live(impl_);
   f.require_writable(object);
@@ -510,6 +520,52 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
   value.resize(value.find('\0') == std::string::npos ? size : value.find('\0'));
   while (!value.empty() && value.back() == ' ') value.pop_back();  // space-padded strings
   return value;
+}
+
+std::vector<std::string> H5File::attr_names(const std::string& object) const {
+  auto& f = live(impl_);
+  if (!f.exists(object)) fail(f.path, ": no object '", object, "'");
+  H5ObjectId target(H5Oopen(f.file.get(), object.c_str(), H5P_DEFAULT));
+  if (!target.valid()) f.fail_at(object, "cannot open");
+  H5O_info_t info;
+  if (H5Oget_info2(target.get(), &info, H5O_INFO_NUM_ATTRS) < 0) f.fail_at(object, "cannot list the attributes of");
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    const ssize_t n = H5Aget_name_by_idx(target.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0,
+                                         H5P_DEFAULT);
+    const ssize_t m = n >= 0 ? n : H5Aget_name_by_idx(target.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i,
+                                                      nullptr, 0, H5P_DEFAULT);
+    if (m < 0) f.fail_at(object, "cannot list the attributes of");
+    std::string name(std::size_t(m) + 1, '\0');
+    const H5_index_t index = n >= 0 ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+    H5Aget_name_by_idx(target.get(), ".", index, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+    name.resize(std::size_t(m));
+    names.push_back(name);
+  }
+  return names;
+}
+
+std::string H5File::attr_text(const std::string& object, const std::string& name) const {
+  auto& f = live(impl_);
+  H5TypeId type(H5Aget_type(f.open_attr(object, name).get()));
+  switch (H5Tget_class(type.get())) {
+    case H5T_STRING: return attr_string(object, name);
+    case H5T_INTEGER: {
+      H5AttrId attr = f.open_attr(object, name);
+      H5SpaceId space(H5Aget_space(attr.get()));
+      if (H5Sget_simple_extent_npoints(space.get()) != 1) return "(array)";
+      long long value = 0;
+      if (H5Aread(attr.get(), H5T_NATIVE_LLONG, &value) < 0)
+        f.fail_at(object, cat("cannot read attribute '", name, "' of"));
+      return std::to_string(value);
+    }
+    case H5T_FLOAT: {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.17g", attr_number(object, name));
+      return text;
+    }
+    default: return "(not a number or string)";
+  }
 }
 
 void H5File::commit() {

@@ -5,6 +5,7 @@
 // work on different threads.
 #include <filesystem>
 #include <optional>
+#include <variant>
 
 #include "io/formats.hpp"
 #include "io/hdf5_lock.hpp"
@@ -73,6 +74,8 @@ class Hdf5StackWriter final : public StackWriter {
   }
   void finish() override {
     auto lock = hdf5_lock();
+    for (const auto& [key, value] : provenance_.fields)
+      std::visit([&](const auto& v) { file_->set_attr(dataset_, key, v); }, value);
     file_->commit();
   }
 

@@ -153,6 +153,7 @@ struct PngImage {
   png_uint_32 width = 0, height = 0;
   int bit_depth = 8;
   png_bytepp rows = nullptr;
+  std::vector<png_text> text;
 };
 
 void write_step(png_structp png, png_infop info, void* context) {
@@ -160,6 +161,7 @@ void write_step(png_structp png, png_infop info, void* context) {
   png_init_io(png, img->fp);
   png_set_IHDR(png, info, img->width, img->height, img->bit_depth, PNG_COLOR_TYPE_GRAY,
                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  if (!img->text.empty()) png_set_text(png, info, img->text.data(), int(img->text.size()));
   png_write_info(png, info);
   if (img->bit_depth == 16 && std::endian::native == std::endian::little) png_set_swap(png);
   png_write_image(png, img->rows);
@@ -191,7 +193,18 @@ Stack read_png(const std::string& file, std::size_t first, std::size_t count) {
   return s;
 }
 
-void write_png(const std::string& file, const Stack& s, DType as) {
+std::vector<std::pair<std::string, std::string>> read_png_text(const std::string& file) {
+  const auto f = open_png(file);
+  png_textp text = nullptr;
+  int count = 0;
+  png_get_text(f->reader.png(), f->reader.info(), &text, &count);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int i = 0; i < count; ++i)
+    out.emplace_back(text[i].key ? text[i].key : "", text[i].text ? std::string(text[i].text) : "");
+  return out;
+}
+
+void write_png(const std::string& file, const Stack& s, DType as, const Provenance& provenance) {
   check_dims(s.depth, s.height, s.width, file);
   if (s.depth != 1)
     fail(file, ": PNG holds one 2-D image but the stack has ", s.depth,
@@ -211,7 +224,19 @@ void write_png(const std::string& file, const Stack& s, DType as) {
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &error, on_png_error, on_png_warning);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   PngImage image{out.get(), static_cast<png_uint_32>(s.width), static_cast<png_uint_32>(s.height),
-                 static_cast<int>(item * 8), rows.data()};
+                 static_cast<int>(item * 8), rows.data(), {}};
+  // libpng keeps pointers: the strings live until the write ends.
+  const std::string software = cat("sira ", sira_version()), description = provenance_json(provenance);
+  if (!provenance.empty()) {
+    for (const auto& [key, value] : {std::pair{"Software", &software}, std::pair{"Description", &description}}) {
+      png_text t{};
+      t.compression = PNG_ITXT_COMPRESSION_NONE;  // iTXt: UTF-8 (paths, command lines)
+      t.key = const_cast<char*>(key);
+      t.text = const_cast<char*>(value->c_str());
+      t.itxt_length = value->size();
+      image.text.push_back(t);
+    }
+  }
   const bool ok = info && guarded(png, info, write_step, &image);
   png_destroy_write_struct(&png, &info);
   if (!ok) fail(file, ": PNG write failed (", error.message, ")");

@@ -5,6 +5,7 @@
 #include "sira/error.hpp"
 #include "sira/hdf5.hpp"
 #include "sira/io.hpp"
+#include "sira/stack_stream.hpp"
 
 namespace sira {
 
@@ -43,9 +44,18 @@ Stack read_slices(const std::string& spec, std::size_t first, std::size_t count)
 
 Stack read_stack(const std::string& spec) { return read_slices(spec, 0, 0); }
 
-void write_stack(const std::string& spec, const Stack& s, std::optional<DType> as) {
+void write_stack(const std::string& spec, const Stack& s, std::optional<DType> as,
+                 const Provenance& provenance) {
   const Location loc = parse_location(spec);
   const DType dtype = as.value_or(s.dtype);
+  if (!provenance.empty()) {  // the slice-wise writers store it
+    check_dims(s.depth, s.height, s.width, spec);
+    auto writer = create_stack_writer(spec, StackInfo{s.depth, s.height, s.width, dtype, s.is_2d}, dtype);
+    writer->set_provenance(provenance);
+    writer->write_slices(0, s);
+    writer->commit();
+    return;
+  }
   switch (loc.format) {
     case Format::tiff: return io::write_tiff(loc.file, s, dtype);
     case Format::png: return io::write_png(loc.file, s, dtype);

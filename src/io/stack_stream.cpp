@@ -22,6 +22,12 @@ StackWriter::StackWriter(std::string spec, const StackInfo& shape, DType as)
   shape_.dtype = as;
 }
 
+void StackWriter::set_provenance(const Provenance& p) {
+  if (written_ != 0 || rows_written_ != 0) fail(spec_, ": provenance set after slices were written");
+  provenance_ = p;
+  provenance_set();
+}
+
 void StackWriter::write_slices(std::size_t first, const Stack& block) {
   if (first != written_ || rows_written_ != 0)
     fail(spec_, ": slice ", first, " written out of order (", written_, " slices written so far)");
@@ -98,7 +104,7 @@ class PngStackWriter final : public StackWriter {
   void write_range(std::size_t first, const Stack& block) override {
     std::copy(block.data.begin(), block.data.end(), image_.slice(first));
   }
-  void finish() override { io::write_png(spec_, image_, shape_.dtype); }
+  void finish() override { io::write_png(spec_, image_, shape_.dtype, provenance_); }
 
  private:
   Stack image_;

@@ -310,6 +310,10 @@ class TiffStackWriter final : public StackWriter {
   void write_range(std::size_t first, const Stack& block) override {
     for (std::size_t d = 0; d < block.depth; ++d) write_rows_of(first + d, block, d, 0, shape_.height);
   }
+  void provenance_set() override {
+    software_ = cat("sira ", sira_version());
+    description_ = provenance_json(provenance_);
+  }
   void write_band(std::size_t first_row, const Stack& band) override {
     write_rows_of(written_, band, 0, first_row, band.height);
   }
@@ -359,6 +363,10 @@ class TiffStackWriter final : public StackWriter {
     TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
     TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, static_cast<std::uint32_t>(rows_per_strip_));
+    if (!provenance_.empty()) {
+      TIFFSetField(tif, TIFFTAG_SOFTWARE, software_.c_str());
+      TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, description_.c_str());
+    }
     if (s.depth > 1 && s.depth <= 0xffff) {  // PAGENUMBER is 16-bit
       TIFFSetField(tif, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
       TIFFSetField(tif, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(page),
@@ -368,6 +376,7 @@ class TiffStackWriter final : public StackWriter {
 
   std::size_t rows_per_strip_ = 1;
   std::size_t item_, row_bytes_;
+  std::string software_, description_;  // every page's Software and ImageDescription
   AtomicOutput output_;  // declared before tiff_: the file closes before the temporary goes
   TiffFile tiff_;
   std::vector<unsigned char> bytes_;
@@ -382,6 +391,16 @@ std::unique_ptr<StackReader> open_tiff_reader(const std::string& file) {
 std::unique_ptr<StackWriter> create_tiff_writer(const std::string& file, const StackInfo& shape,
                                                 DType as) {
   return std::make_unique<TiffStackWriter>(file, shape, as);
+}
+
+std::vector<std::pair<std::string, std::string>> read_tiff_text(const std::string& file) {
+  TiffFile f(file, "r", file);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [tag, name] : {std::pair{TIFFTAG_SOFTWARE, "Software"}, std::pair{TIFFTAG_IMAGEDESCRIPTION, "ImageDescription"}}) {
+    char* text = nullptr;
+    if (TIFFGetField(f.get(), tag, &text) && text) out.emplace_back(name, text);
+  }
+  return out;
 }
 
 void write_tiff(const std::string& file, const Stack& s, DType as) {

@@ -106,6 +106,7 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
   std::unique_ptr<StackWriter> writer = create_stack_writer(
       output, StackInfo{info.depth, info.height, info.width, options.dtype, info.is_2d},
       options.dtype);
+  writer->set_provenance(options.provenance);
 
   const std::size_t depth = info.depth;
   const std::size_t reach = std::size_t(engine.graph().in_channels) / 2;  // neighbours each side

@@ -147,10 +147,10 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     full.data = Stack(phantom.depth, n_angles, size);  // filled per chunk below
     attr("source", std::string("phantom"));
     attr("phantom_type", std::string(phantom_kind_name(po.kind)));
-    attr("phantom_size", double(po.size));
+    attr("phantom_size", std::int64_t(po.size));
     attr("phantom_seed", std::to_string(po.seed));
     attr("phantom_attenuation", po.attenuation);
-    attr("phantom_supersample", double(effective_supersample(po)));
+    attr("phantom_supersample", std::int64_t(effective_supersample(po)));
     attr("clean_target", std::string(o.clean == CleanTarget::recon ? "recon" : "phantom"));
   } else {
     if (o.clean == CleanTarget::phantom) fail("pairs: --clean phantom needs a phantom source");
@@ -166,24 +166,24 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     if (lowers_dose(o.dose)) check_thinnable(full, o.source);
     attr("source", o.source);
     attr("source_layout", report.layout);
-    attr("source_angles_were_degrees", report.angles_were_degrees ? 1.0 : 0.0);
-    attr("source_bad_flat_pixels", double(report.bad_flat_pixels));
-    attr("source_raw_counts", o.input.raw_counts ? 1.0 : 0.0);
-    attr("source_transposed", o.input.transpose ? 1.0 : 0.0);
+    attr("source_angles_were_degrees", report.angles_were_degrees ? std::int64_t(1) : std::int64_t(0));
+    attr("source_bad_flat_pixels", std::int64_t(report.bad_flat_pixels));
+    attr("source_raw_counts", o.input.raw_counts ? std::int64_t(1) : std::int64_t(0));
+    attr("source_transposed", o.input.transpose ? std::int64_t(1) : std::int64_t(0));
     attr("source_scale", o.input.scale);
     attr("source_zinger_threshold", o.input.zingers ? o.input.zingers->threshold : 0.0);  // 0 = not removed
     if (o.input.zingers) {
-      attr("source_zinger_size", double(o.input.zingers->size));
-      attr("source_zingers_replaced", double(report.zingers));
-      attr("source_zingers_in_flats", double(report.zingers_flats));
-      attr("source_zingers_in_darks", double(report.zingers_darks));
+      attr("source_zinger_size", std::int64_t(o.input.zingers->size));
+      attr("source_zingers_replaced", std::int64_t(report.zingers));
+      attr("source_zingers_in_flats", std::int64_t(report.zingers_flats));
+      attr("source_zingers_in_darks", std::int64_t(report.zingers_darks));
     }
-    attr("source_dead_pixels_fixed", o.input.dead_pixels ? 1.0 : 0.0);
+    attr("source_dead_pixels_fixed", o.input.dead_pixels ? std::int64_t(1) : std::int64_t(0));
     if (o.input.dead_pixels) {
       attr("source_dead_pixel_tolerance", o.input.dead_pixels->tolerance);
-      attr("source_dead_pixels", double(report.dead_pixels));
+      attr("source_dead_pixels", std::int64_t(report.dead_pixels));
     }
-    attr("source_stripe_size", o.input.stripes ? double(o.input.stripes->size) : 0.0);  // 0 = not removed
+    attr("source_stripe_size", std::int64_t(o.input.stripes ? o.input.stripes->size : 0));  // 0 = not removed
     attr("clean_target", std::string("recon"));
     attr("noise_model", std::string(lowers_dose(o.dose) ? "binomial thinning of implied counts round(flux * exp(-p))"
                                                         : "none (full dose: measured data as is)"));
@@ -264,8 +264,8 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
   attr("sira_version", std::string(SIRA_VERSION_STRING));
   attr("seed", std::to_string(o.seed));
   attr("noise_seed", std::to_string(noise_seed));  // 64-bit: kept exact as text
-  attr("slices", double(slices));
-  attr("angles", double(n_angles));
+  attr("slices", std::int64_t(slices));
+  attr("angles", std::int64_t(n_angles));
   attr("angle_first_rad", full.theta.front());
   attr("angle_last_rad", full.theta.back());
   attr("center", full.center_or_default());
@@ -276,16 +276,16 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
   attr("read_noise", o.dose.read_noise);
   attr("dark", o.dose.dark);
   attr("gain_spread", o.dose.gain_spread);
-  attr("sparse", double(o.sparse));
+  attr("sparse", std::int64_t(o.sparse));
   attr("limited_arc_deg", o.limited_arc_deg);
-  attr("noisy_angles", double(noisy_angles));
+  attr("noisy_angles", std::int64_t(noisy_angles));
   attr("recon", std::string(recon_method_name(o.recon)));
   attr("filter", std::string(filter_name(o.filter)));
-  attr("iterations", double(o.recon == ReconMethod::sirt ? o.iterations : 0));
+  attr("iterations", std::int64_t(o.recon == ReconMethod::sirt ? o.iterations : 0));
   attr("test_fraction", o.test_fraction);
-  attr("guard_slices", double(split.guard));
-  attr("train_count", double(split.train.size()));
-  attr("test_count", double(split.test.size()));
+  attr("guard_slices", std::int64_t(split.guard));
+  attr("train_count", std::int64_t(split.train.size()));
+  attr("test_count", std::int64_t(split.test.size()));
   return out;
 }
 
@@ -307,8 +307,7 @@ void write_pairs(const std::string& path, const PairSet& p) {
   if (!p.train_dose.empty()) f.write_vector("/train_dose", p.train_dose);
   if (!p.test_dose.empty()) f.write_vector("/test_dose", p.test_dose);
   for (const auto& [name, value] : p.attributes) {
-    if (const double* d = std::get_if<double>(&value)) f.set_attr("/", name, *d);
-    else f.set_attr("/", name, std::get<std::string>(value));
+    std::visit([&](const auto& v) { f.set_attr("/", name, v); }, value);
   }
   f.commit();
 }

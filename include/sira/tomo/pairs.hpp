@@ -60,7 +60,7 @@ struct PairOptions {
   std::uint64_t seed = 0;          // phantom seed; noise seeds derive from it
 };
 
-using AttributeValue = std::variant<double, std::string>;
+using AttributeValue = std::variant<double, std::int64_t, std::string>;  // integers stored as integers
 
 struct PairSet {
   Stack train_ns, train_gt, test_ns, test_gt;
