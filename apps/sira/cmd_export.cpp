@@ -38,7 +38,7 @@ Runner setup_export(CLI::App& sub) {
   sub.add_option("-o,--output", opts->output, "ONNX file to write")->required();
   sub.add_option("--opset", opts->opset, "ONNX opset")->check(CLI::IsMember({13, 17}))->capture_default_str();
   sub.add_option("--int8-profile", opts->profile,
-                 "int8 only: ort (uint8 activations as sira, int32 bias) or trt (zero points 0, float bias)")
+                 "int8 only: ort (sira's integer arithmetic: uint8 codes, int32 bias, bit-identical in ONNX Runtime) or trt (canonical QDQ, zero points 0, float bias)")
       ->check(CLI::IsMember({"ort", "trt"}))
       ->capture_default_str();
   sub.footer(

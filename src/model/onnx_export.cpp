@@ -472,7 +472,8 @@ std::string Builder::run() {
       {"normalization", norm.dump()},
       {"input", "normalised slices, N x C x H x W, H and W multiples of " + std::to_string(graph_.multiple())},
       {"residual", graph_.residual ? "included (output = network + centre input slice)" : "none"},
-      {"precision", int8 ? (opt_.profile == Int8Profile::ort ? "int8 QDQ (profile ort)" : "int8 QDQ (profile trt)")
+      {"precision", int8 ? (opt_.profile == Int8Profile::ort ? "int8, sira's integer arithmetic (profile ort)"
+                                                          : "int8 QDQ (profile trt)")
                          : "fp32"},
       {"source_model", opt_.source_name},
       {"source_model_fnv1a64", opt_.source_hash}};
