@@ -74,7 +74,9 @@ def ort_run(onnx_path, x, tmp, level="disabled"):
 def sira_denoise(model, x, tmp, precision):
     ip, op = os.path.join(tmp, "in.npy"), os.path.join(tmp, "out.npy")
     np.save(ip, x)
-    r = run("denoise", "-m", model, "-i", ip, "-o", op, "--backend", "ref", "--precision", precision, "--quiet")
+    # The ONNX file holds the model's stored int8 ranges: sira runs with them too.
+    extra = ["--int8-ranges", "model"] if precision == "int8" else []
+    r = run("denoise", "-m", model, "-i", ip, "-o", op, "--backend", "ref", "--precision", precision, "--quiet", *extra)
     if r.returncode != 0:
         raise RuntimeError(r.stderr)
     return np.load(op).astype(np.float32)
