@@ -11,6 +11,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   # independent oracles used by the tests (Debian's Python stack at /usr/bin/python3)
   python3-torch python3-skimage python3-h5py python3-numpy python3-tifffile python3-pil
+  # ONNX export tests: the ONNX checker; node/npm install onnxruntime-node (as bench/ does)
+  python3-onnx nodejs npm
 )
 
 missing=()
