@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "sira/provenance.hpp"
 #include "core/atomic_output.hpp"
 #include "sira/error.hpp"
 #include "sira/model.hpp"
@@ -17,20 +18,6 @@ struct ExportOptions {
   std::string model, output, profile = "ort";
   int opset = 13;
 };
-
-// FNV-1a 64 of the file's bytes: identifies the source model in metadata_props.
-std::string file_hash(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail(path, ": cannot read");
-  std::uint64_t h = 1469598103934665603ull;
-  for (std::istreambuf_iterator<char> it(f), end; it != end; ++it) {
-    h ^= std::uint8_t(*it);
-    h *= 1099511628211ull;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-  return text;
-}
 
 Runner setup_export(CLI::App& sub) {
   auto opts = std::make_shared<ExportOptions>();
@@ -55,6 +42,7 @@ Runner setup_export(CLI::App& sub) {
     o.profile = opts->profile == "trt" ? Int8Profile::trt : Int8Profile::ort;
     o.source_name = opts->model.substr(opts->model.find_last_of('/') + 1);
     o.source_hash = file_hash(opts->model);
+    for (const auto& [key, value] : run_provenance().fields) o.provenance.emplace_back(key, provenance_text(value));
     std::string bytes;
     try {
       bytes = export_onnx(model, o);

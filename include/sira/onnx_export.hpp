@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sira/model.hpp"
 
@@ -17,7 +19,9 @@ struct OnnxExportOptions {
   int opset = 13;                      // 13 or 17
   Int8Profile profile = Int8Profile::ort;
   std::string source_name;             // model file name, for metadata_props
-  std::string source_hash;             // of the model file's bytes, for metadata_props
+  std::string source_hash;             // of the model file's bytes (sira::file_hash), for metadata_props
+  // More (key, text) pairs for metadata_props: the run's provenance (command, time).
+  std::vector<std::pair<std::string, std::string>> provenance;
 };
 
 // The serialised ModelProto; throws sira::Error on anything it cannot express.

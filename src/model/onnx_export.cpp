@@ -467,7 +467,7 @@ std::string Builder::run() {
                                {"scale", nm.scale},        {"percentiles", {nm.low_percentile, nm.high_percentile}},
                                {"block", nm.block},
                                {"formula", "x_net = (x - offset) * scale; y = y_net / scale + offset"}};
-  const std::vector<std::pair<std::string, std::string>> props = {
+  std::vector<std::pair<std::string, std::string>> props = {
       {"sira_version", SIRA_VERSION_STRING},
       {"normalization", norm.dump()},
       {"input", "normalised slices, N x C x H x W, H and W multiples of " + std::to_string(graph_.multiple())},
@@ -476,7 +476,9 @@ std::string Builder::run() {
                                                           : "int8 QDQ (profile trt)")
                          : "fp32"},
       {"source_model", opt_.source_name},
-      {"source_model_fnv1a64", opt_.source_hash}};
+      {"source_model_hash", opt_.source_hash}};
+  for (const auto& [k, v] : opt_.provenance)
+    if (k != "sira_version") props.emplace_back(k, v);
   for (auto& [k, v] : props) {
     Message e;
     e.bytes_field(1, k);

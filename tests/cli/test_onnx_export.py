@@ -175,7 +175,7 @@ def main():
                 m = checked(out, f"{label} opset {opset}")
                 if opset == 13:
                     props = {p.key: p.value for p in m.metadata_props}
-                    check({"sira_version", "normalization", "source_model", "source_model_fnv1a64"} <= set(props),
+                    check({"sira_version", "normalization", "source_model", "source_model_hash", "command", "created"} <= set(props),
                           f"{label}: metadata_props carry version, normalisation, source and hash")
                     dims = [d.dim_param or d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
                     check(dims == ["N", slices, "H", "W"], f"{label}: input N x {slices} x H x W symbolic ({dims})")
