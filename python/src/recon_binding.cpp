@@ -22,11 +22,12 @@ namespace sira::python {
 
 namespace {
 
-py::array_t<float> recon(const py::array& sinogram, const py::array& theta, std::optional<double> center,
+using Angles = py::array_t<double, py::array::c_style | py::array::forcecast>;  // any sequence of numbers
+
+py::array_t<float> recon(const py::array& sinogram, const Angles& angles, std::optional<double> center,
                          const std::string& filter, std::size_t size, bool circle_mask, int threads) {
   // (angles, detector) is one sinogram, (slices, angles, detector) a stack, as sira recon reads them.
   const ArrayLayout in = describe_array(sinogram, 0, "sinogram", true);
-  const py::array_t<double, py::array::c_style | py::array::forcecast> angles(theta);
   if (angles.ndim() != 1)
     throw py::value_error(cat("theta: ", angles.ndim(), "-D; expected one angle (radians) per sinogram row"));
   if (std::size_t(angles.shape(0)) != in.height)
