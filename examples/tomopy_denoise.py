@@ -35,7 +35,7 @@ def read_dxchange(path, rows):
     return -np.log(trans), theta  # (angles, rows, detector), as tomopy holds projections
 
 
-def phantom_projections(n_angles=360, rows=6, width=256, seed=0, noise=0.02):
+def phantom_projections(n_angles=360, rows=6, width=256, seed=0, noise=0.1):
     """Line integrals of random discs (the analytic projection of a disc), plus Gaussian noise."""
     rng = np.random.default_rng(seed)
     theta = np.linspace(0, np.pi, n_angles, endpoint=False)

@@ -2,8 +2,8 @@
 reconstructs and denoises a volume and writes it; the written volume is the
 documented shape and equals sira.denoise of the recon the example reports on
 (re-computed here from the example's own phantom function), and denoising
-lowers the noise: the result is closer to the noise-free phantom's
-reconstruction than the noisy reconstruction is."""
+lowers the noise: against the noise-free phantom's reconstruction the RMS
+error halves and scikit-image's SSIM rises by more than 0.2."""
 import importlib.util
 import os
 import subprocess
@@ -11,6 +11,7 @@ import sys
 import tempfile
 
 import numpy as np
+from skimage.metrics import structural_similarity
 
 import sira
 from binding_checks import MODELS, SOURCE, check, finish
@@ -36,6 +37,11 @@ with tempfile.TemporaryDirectory() as tmp:
         inside = np.hypot(*(np.mgrid[:256, :256] - 127.5)) < 110
         err_noisy = float(np.sqrt(np.mean((recon_volume - truth)[:, inside] ** 2)))
         err_denoised = float(np.sqrt(np.mean((denoised - truth)[:, inside] ** 2)))
-        check(err_denoised < err_noisy, f"RMS error to the noise-free recon: {err_noisy:.5f} noisy, "
-                                        f"{err_denoised:.5f} denoised")
+        check(err_denoised < 0.5 * err_noisy, f"RMS error to the noise-free recon: {err_noisy:.5f} noisy, "
+                                              f"{err_denoised:.5f} denoised (wanted under half)")
+        r = float(truth.max() - truth.min())
+        s_noisy = structural_similarity(truth[3], recon_volume[3], data_range=r)
+        s_denoised = structural_similarity(truth[3], denoised[3], data_range=r)
+        check(s_denoised > s_noisy + 0.2, f"skimage SSIM to the noise-free recon: {s_noisy:.3f} noisy, "
+                                          f"{s_denoised:.3f} denoised")
 finish()

@@ -46,7 +46,7 @@ with tempfile.TemporaryDirectory() as tmp:
     one = sira.recon(sino[1], theta)
     compare("one 2-D sinogram (float64 theta list)", sira.recon(sino[1], list(theta)), one)
     check(one.shape == (width, width), f"one sinogram gives one slice: {one.shape}")
-    compare("one 2-D sinogram vs the CLI", one, cli_recon(sino[1:2])[0])
+    compare("one 2-D sinogram vs the CLI", one, cli_recon(sino[1:2]).reshape(-1, width, width)[0])
     compare("float64 sinogram read as float32", sira.recon(sino.astype(np.float64), theta), sira.recon(sino, theta))
     # The reconstruction is the phantom: disc 0 (radius 20, value 1 where alone).
     rec = sira.recon(sino, theta)
