@@ -19,6 +19,10 @@ void bind_model(py::module_& m) {
                              "Input slices: 1, or 3 (each slice seen with its neighbours)")
       .def_property_readonly("quantized", [](const LoadedModel& l) { return l.model.quant.has_value(); },
                              "True for an int8 model from sira quantize (precision='int8' allowed)")
+      .def_property_readonly("quantised", [](const LoadedModel& l) { return l.model.quant.has_value(); },
+                             "The same as quantized (the docs' spelling)")
+      .def_property_readonly("precision", [](const LoadedModel& l) { return l.model.quant ? "int8" : "fp32"; },
+                             "What the file stores: 'int8' (quantised weights and ranges) or 'fp32'")
       .def_property_readonly(
           "precisions",
           [](const LoadedModel& l) {

@@ -15,7 +15,9 @@ from binding_checks import MODELS, check, cli, finish
 fp32 = sira.load_model(os.path.join(MODELS, "tomogan-3slice.sira"))
 int8 = sira.load_model(os.path.join(MODELS, "tomogan-3slice-int8.sira"))
 check(fp32.slices == 3 and not fp32.quantized and fp32.precisions == ("fp32", "bf16"), f"fp32 model: {fp32!r}")
-check(int8.quantized and "int8" in int8.precisions, f"int8 model: {int8!r}")
+check(int8.quantized and int8.quantised and int8.precision == "int8" and "int8" in int8.precisions,
+      f"int8 model: {int8!r}")
+check(fp32.precision == "fp32" and not fp32.quantised, "fp32 model's precision")
 check(isinstance(fp32.info, dict) and fp32.trained, "model info is a dict, model trained")
 
 rng = np.random.default_rng(16)
