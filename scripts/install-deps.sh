@@ -9,6 +9,8 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libtorch-dev
   libhdf5-dev libtiff-dev libpng-dev libfftw3-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # the Python module (import sira), built for Debian's Python 3
+  pybind11-dev python3-dev
   # independent oracles used by the tests (Debian's Python stack at /usr/bin/python3)
   python3-torch python3-skimage python3-h5py python3-numpy python3-tifffile python3-pil
   # ONNX export tests: the ONNX checker; node/npm install onnxruntime-node (as bench/ does)

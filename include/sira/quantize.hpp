@@ -60,6 +60,14 @@ std::vector<std::size_t> evenly_spaced_slices(std::size_t depth, std::size_t cou
 // `window` x `window` pixels (0 = whole slices).
 std::vector<CalibrationImages> input_calibration_slices(const std::string& input, std::size_t count,
                                                         int model_slices, std::size_t window);
+// The same from any source of `depth` slices (an array in memory: the Python
+// binding), `read(first, n)` returning slices [first, first + n) and `name`
+// naming the source in messages. The file version reads through this one, so
+// both pick the same slices and windows.
+using SliceReader = std::function<Stack(std::size_t first, std::size_t count)>;
+std::vector<CalibrationImages> input_calibration_slices(const std::string& name, std::size_t depth,
+                                                        const SliceReader& read, std::size_t count,
+                                                        int model_slices, std::size_t window);
 
 // `quantized` with activation ranges (and the int32 biases that depend on
 // them) re-observed on `slices`; int8 weights and their scales unchanged.

@@ -34,6 +34,9 @@ struct Stack {
 
 // Throws sira::Error naming `what` if any sample is NaN or infinite.
 void check_finite(const Stack& s, const std::string& what);
+// The same for depth x height x width samples held elsewhere (the Python binding's arrays).
+void check_finite(const float* data, std::size_t depth, std::size_t height, std::size_t width,
+                  const std::string& what);
 
 // Largest stack sira accepts (guards against absurd dimensions in headers).
 inline constexpr std::size_t kMaxDim = 1u << 16;          // per axis

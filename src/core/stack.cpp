@@ -37,14 +37,18 @@ Stack::Stack(std::size_t d, std::size_t h, std::size_t w, DType t)
   data.assign(d * h * w, 0.0f);
 }
 
-void check_finite(const Stack& s, const std::string& what) {
-  for (std::size_t i = 0; i < s.data.size(); ++i) {
-    if (!std::isfinite(s.data[i])) {
-      const std::size_t plane = s.slice_size();
-      fail(what, ": non-finite value (", s.data[i], ") at slice ", i / plane, ", row ",
-           (i % plane) / s.width, ", column ", i % s.width);
-    }
+void check_finite(const float* data, std::size_t depth, std::size_t height, std::size_t width,
+                  const std::string& what) {
+  const std::size_t plane = height * width;
+  for (std::size_t i = 0; i < depth * plane; ++i) {
+    if (!std::isfinite(data[i]))
+      fail(what, ": non-finite value (", data[i], ") at slice ", i / plane, ", row ", (i % plane) / width,
+           ", column ", i % width);
   }
+}
+
+void check_finite(const Stack& s, const std::string& what) {
+  check_finite(s.data.data(), s.depth, s.height, s.width, what);
 }
 
 }  // namespace sira

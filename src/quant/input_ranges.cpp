@@ -46,19 +46,27 @@ Stack centre_window(const Stack& s, std::size_t edge) {
 
 }  // namespace
 
+std::vector<CalibrationImages> input_calibration_slices(const std::string& name, std::size_t depth,
+                                                        const SliceReader& read, std::size_t count,
+                                                        int model_slices, std::size_t window) {
+  if (count == 0) fail("--int8-calibration-slices must be at least 1");
+  std::vector<CalibrationImages> out;
+  const std::size_t half = std::size_t(model_slices / 2);
+  for (std::size_t centre : evenly_spaced_slices(depth, count)) {
+    // A 3-slice model sees the slice with its neighbours: read them with it.
+    const std::size_t first = centre >= half ? centre - half : 0;
+    const std::size_t last = std::min(depth, centre + half + 1);
+    out.push_back({cat(name, " slice ", centre), centre_window(read(first, last - first), window)});
+  }
+  return out;
+}
+
 std::vector<CalibrationImages> input_calibration_slices(const std::string& input, std::size_t count,
                                                         int model_slices, std::size_t window) {
   if (count == 0) fail("--int8-calibration-slices must be at least 1");
   const StackInfo info = probe_stack(input);
-  std::vector<CalibrationImages> out;
-  const std::size_t half = std::size_t(model_slices / 2);
-  for (std::size_t centre : evenly_spaced_slices(info.depth, count)) {
-    // A 3-slice model sees the slice with its neighbours: read them with it.
-    const std::size_t first = centre >= half ? centre - half : 0;
-    const std::size_t last = std::min(info.depth, centre + half + 1);
-    out.push_back({cat(input, " slice ", centre), centre_window(read_slices(input, first, last - first), window)});
-  }
-  return out;
+  const SliceReader read = [&](std::size_t first, std::size_t n) { return read_slices(input, first, n); };
+  return input_calibration_slices(input, info.depth, read, count, model_slices, window);
 }
 
 Model recalibrate_activations(const Model& quantized, const std::vector<CalibrationImages>& slices,
