@@ -51,8 +51,8 @@ class Lane {
       queue_.push(std::move(w));  // blocks while full: back-pressure
       return;
     }
-    if (std::optional<Work> displaced = slot_.put(std::move(w)); displaced && !displaced->flush)
-      counters_.drop("superseded");
+    const bool marker = w.flush;
+    if (slot_.put(std::move(w), marker)) counters_.drop("superseded");
   }
   std::optional<Work> take() { return preview_ ? slot_.take() : queue_.pop(); }
   void close() {
