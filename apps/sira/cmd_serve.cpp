@@ -120,7 +120,8 @@ Runner setup_serve(CLI::App& sub) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
-    log_line(cat("serving ", o->serve.input, " (", o->serve.protocol, ", ", o->serve.lane, " lane) with ", o->model,
+    if (!global_options().quiet)
+      log_line(cat("serving ", o->serve.input, " (", o->serve.protocol, ", ", o->serve.lane, " lane) with ", o->model,
                  " on ", engine.backend_name(), " ", engine.precision(), ", ", engine.threads(), " threads",
                  o->serve.push_bind.empty() ? "" : "; PUSH " + o->serve.push_bind,
                  o->serve.pub_bind.empty() ? "" : "; PUB " + o->serve.pub_bind,
@@ -128,9 +129,15 @@ Runner setup_serve(CLI::App& sub) {
                  metrics ? cat("; metrics http://", o->metrics_bind.substr(0, o->metrics_bind.rfind(':')), ":",
                                metrics->port(), "/metrics")
                          : std::string()));
-    serve::run_service(engine, o->serve, counters, g_stop, g_abort, log_line);
+    // --quiet keeps the lines that report a frame not served (rejected, dropped) and failures.
+    const bool quiet = global_options().quiet;
+    serve::run_service(engine, o->serve, counters, g_stop, g_abort, [quiet](const std::string& line) {
+      if (!quiet || line.find("rejected") != std::string::npos || line.find("dropped") != std::string::npos)
+        log_line(line);
+    });
     metrics.reset();
-    log_line(cat("stopped: received ", counters.received.load(), ", published ", counters.published.load(),
+    if (!global_options().quiet)
+      log_line(cat("stopped: received ", counters.received.load(), ", published ", counters.published.load(),
                  ", dropped ", counters.dropped(), ", rejected ", counters.rejected()));
     std::cout << counters.json() << std::endl;
     return 0;
