@@ -17,6 +17,8 @@
 #include "sira/engine.hpp"
 #include "sira/error.hpp"
 #include "sira/model.hpp"
+#include "sira/tomo/dxchange.hpp"
+#include "sira/tomo/fbp.hpp"
 
 namespace sira::cli {
 namespace {
@@ -28,7 +30,7 @@ void on_signal(int) {
 }
 
 struct ServeCliOptions {
-  std::string model, mode = "slices";
+  std::string model, angles, filter = "ramp";
   EngineOptions engine;
   serve::ServeOptions serve;
   std::string metrics_bind;
@@ -50,9 +52,28 @@ void log_line(const std::string& line) {
 
 Runner setup_serve(CLI::App& sub) {
   auto o = std::make_shared<ServeCliOptions>();
-  sub.add_option("--mode", o->mode, "slices: denoise each incoming (reconstructed) slice")
-      ->check(CLI::IsMember({"slices"}))
+  sub.add_option("--mode", o->serve.mode,
+                 "slices: denoise each incoming (reconstructed) slice; projections: dark/flat-correct and -log\n"
+                 "incoming projections, reconstruct --rows with FBP once they span 180 degrees, denoise them")
+      ->check(CLI::IsMember({"slices", "projections"}))
       ->capture_default_str();
+  sub.add_option("--rows", o->serve.projection.rows,
+                 "projections: detector rows to reconstruct (5, 0-9, 100-200:10, a,b,...; as sira recon)")
+      ->capture_default_str();
+  sub.add_option("--center", o->serve.projection.center,
+                 "projections: rotation axis in detector columns (default: the detector middle)");
+  sub.add_option("--update-every", o->serve.projection.update_every,
+                 "projections: after the first full reconstruction, a rolling update every K projections over\n"
+                 "the newest that span 180 degrees (0 = only the first, and one at the series' end if more came)")
+      ->capture_default_str();
+  sub.add_option("--angles", o->angles,
+                 "projections: START:STOP:COUNT in degrees (STOP excluded) giving projection i its angle when the\n"
+                 "stream carries none (user_data angle_deg of an image, angles_deg of the start)");
+  sub.add_option("--filter", o->filter, "projections: FBP filter ramp, shepp-logan, cosine or hann")
+      ->check(CLI::IsMember({"ramp", "shepp-logan", "cosine", "hann"}))
+      ->capture_default_str();
+  sub.add_flag("!--no-mask", o->serve.projection.circle_mask,
+               "projections: keep the pixels outside the reconstruction circle");
   sub.add_option("-m,--model", o->model, "Model file (.sira); a 3-slice model sees each image with its neighbours")
       ->required();
   sub.add_option("--input", o->serve.input, "Source to connect to: tcp://HOST:PORT (a detector's PUSH, port 31001)")
@@ -101,10 +122,18 @@ Runner setup_serve(CLI::App& sub) {
       "  sira serve -m model-int8.sira --precision int8 --threads 2 --input tcp://detector:31001 \\\n"
       "      --lane preview --pub-bind tcp://*:31003\n"
       "  sira serve -m model.sira --protocol array-1.0 --socket sub --input tcp://recon:5560 --pub-bind tcp://*:5561\n"
+      "  sira stream-sim -i scan.h5 --bind tcp://*:31001 --rate 100 &   # a Data Exchange file: darks, flats, projections\n"
+      "  sira serve -m model.sira --mode projections --rows 500-507 --update-every 90 --input tcp://localhost:31001 \\\n"
+      "      --push-bind tcp://*:31002 -o live.h5\n"
       "Every message is counted: received = published + dropped + rejected (+ in flight); the final counters\n"
       "are printed as JSON on stdout when the service stops (SIGINT/SIGTERM drain the queues and close the file;\n"
       "a second signal gives up on outputs that block).");
   return [o] {
+    if (!o->angles.empty()) {
+      o->serve.projection.angles = tomo::parse_angle_range(o->angles);
+      if (o->serve.projection.angles->count == 0) fail("--angles ", o->angles, ": give START:STOP:COUNT");
+    }
+    o->serve.projection.filter = tomo::parse_filter(o->filter);
     const Model model = load_model(o->model);
     if (!model.trained)
       log_line(cat("warning: ", o->model, " is an UNTRAINED model (random weights from sira init)"));
@@ -121,7 +150,8 @@ Runner setup_serve(CLI::App& sub) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
     if (!global_options().quiet)
-      log_line(cat("serving ", o->serve.input, " (", o->serve.protocol, ", ", o->serve.lane, " lane) with ", o->model,
+      log_line(cat("serving ", o->serve.input, " (", o->serve.protocol, ", ", o->serve.lane, " lane, ", o->serve.mode,
+                 " mode) with ", o->model,
                  " on ", engine.backend_name(), " ", engine.precision(), ", ", engine.threads(), " threads",
                  o->serve.push_bind.empty() ? "" : "; PUSH " + o->serve.push_bind,
                  o->serve.pub_bind.empty() ? "" : "; PUB " + o->serve.pub_bind,

@@ -1,5 +1,6 @@
 #include "serve/array_v1.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "serve/rejection.hpp"
@@ -62,6 +63,17 @@ Message decode_array_v1(const std::vector<std::string>& parts) {
     reject(kBadSize, "array-1.0: ", parts[1].size(), " data bytes for ", h, "x", w, " ", type, " (", expected,
            " expected)");
   m.samples.assign(parts[1].begin(), parts[1].end());
+  if (header.contains("image_type")) {
+    const json& t = header["image_type"];
+    if (!t.is_string() || (t != "dark" && t != "flat" && t != "projection"))
+      reject(kBadMessage, "array-1.0: \"image_type\" must be \"dark\", \"flat\" or \"projection\"");
+    m.image_type = t.get<std::string>();
+  }
+  if (header.contains("angle_deg")) {
+    const json& a = header["angle_deg"];
+    if (!a.is_number() || !std::isfinite(a.get<double>())) reject(kBadMessage, "array-1.0: \"angle_deg\" is not a finite number");
+    m.angle_deg = a.get<double>();
+  }
   return m;
 }
 

@@ -3,7 +3,8 @@
 // and the raw row-major little-endian samples (uint8, uint16, uint32, float32).
 // sira reads an optional "series_id" (a new value starts a new series) and
 // "end": true on a header-only message ends the series (sira stream-sim sends
-// one); sira serve's results add "series_id", "source" and "latency_ms".
+// one); "image_type" (dark, flat, projection) and "angle_deg" describe a
+// projection (--mode projections); sira serve's results add "series_id", "source" and "latency_ms".
 #pragma once
 
 #include <cstddef>

@@ -8,7 +8,8 @@ namespace sira::serve {
 
 namespace {
 const char* const kRejectReasons[] = {"encoding", "message", "size", "compression", "dtype"};
-const char* const kDropReasons[] = {"duplicate", "after_end", "stale_series", "superseded", "push_full", "shutdown"};
+const char* const kDropReasons[] = {"duplicate", "after_end", "stale_series", "superseded", "push_full", "shutdown",
+                                    "no_angle", "incomplete"};
 }  // namespace
 
 void Counters::reject(const std::string& reason) {
@@ -16,9 +17,9 @@ void Counters::reject(const std::string& reason) {
   ++rejected_[reason];
 }
 
-void Counters::drop(const std::string& reason) {
+void Counters::drop(const std::string& reason, std::uint64_t n) {
   std::lock_guard lock(mutex_);
-  ++dropped_[reason];
+  dropped_[reason] += n;
 }
 
 std::uint64_t Counters::rejected() const {
@@ -64,6 +65,10 @@ std::string Counters::json() const {
   j["control"] = control.load();
   j["out_of_order"] = out_of_order.load();
   j["series"] = series.load();
+  j["results"] = results.load();
+  j["reconstructed"] = reconstructed.load();
+  j["updates"] = updates.load();
+  j["updates_superseded"] = updates_superseded.load();
   std::lock_guard lock(mutex_);
   std::uint64_t rejected = 0, dropped = 0;
   nlohmann::json r = nlohmann::json::object(), d = nlohmann::json::object();
@@ -93,6 +98,10 @@ std::string Counters::prometheus() const {
   counter("published_total", "Images published", published.load());
   counter("control_total", "Start and end messages accepted", control.load());
   counter("out_of_order_total", "Images published that arrived after a higher image id", out_of_order.load());
+  counter("results_total", "Result images sent", results.load());
+  counter("reconstructed_total", "Slices reconstructed (projections mode)", reconstructed.load());
+  counter("updates_total", "Reconstructions published (projections mode)", updates.load());
+  counter("updates_superseded_total", "Reconstructions the preview lane skipped for a newer one", updates_superseded.load());
   std::lock_guard lock(mutex_);
   os << "# HELP sira_serve_rejected_total Malformed messages, by reason\n# TYPE sira_serve_rejected_total counter\n";
   std::map<std::string, std::uint64_t> r(rejected_), d(dropped_);

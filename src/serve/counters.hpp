@@ -6,7 +6,12 @@
 //               stale_series, superseded, push_full, shutdown)
 //   denoised, published; in_flight = decoded - dropped - published
 // so received = published + dropped + rejected + in_flight, and in_flight is 0
-// whenever the service is idle or has stopped. Thread-safe.
+// whenever the service is idle or has stopped. In --mode projections an input
+// frame (dark, flat, projection) counts as published when the first
+// reconstruction it went into is published; `results` counts the slices sent,
+// `updates` the reconstructions, `updates_superseded` those the preview lane
+// skipped (their frames move to the next); darks and flats waiting for a
+// series that uses them stay in flight. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -24,9 +29,11 @@ class Counters {
   std::atomic<std::uint64_t> control{0};       // start/end messages accepted
   std::atomic<std::uint64_t> out_of_order{0};  // published, but arrived after a higher id
   std::atomic<std::uint64_t> series{0};        // series seen (started or joined)
+  std::atomic<std::uint64_t> results{0};       // result images sent (slices mode: = published)
+  std::atomic<std::uint64_t> reconstructed{0}, updates{0}, updates_superseded{0};  // projections mode
 
   void reject(const std::string& reason);
-  void drop(const std::string& reason);
+  void drop(const std::string& reason, std::uint64_t n = 1);
   std::uint64_t rejected() const;
   std::uint64_t dropped() const;
   // receive -> publish, milliseconds

@@ -17,12 +17,15 @@ namespace sira::serve {
 template <typename T>
 class LatestSlot {
  public:
-  std::optional<T> put(T item, bool marker = false) {
+  // `absorb(displaced, item)` (if given) lets the new item take over what the displaced one carried.
+  template <typename Absorb = void (*)(T&, T&)>
+  std::optional<T> put(T item, bool marker = false, Absorb absorb = [](T&, T&) {}) {
     std::lock_guard lock(mutex_);
     std::optional<T> displaced;
     if (!marker && !items_.empty() && !items_.back().second) {
       displaced = std::move(items_.back().first);
       items_.pop_back();
+      absorb(*displaced, item);
     }
     items_.emplace_back(std::move(item), marker);
     ready_.notify_one();

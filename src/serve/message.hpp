@@ -6,10 +6,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace sira::serve {
+
+inline constexpr double kNoAngle = std::numeric_limits<double>::quiet_NaN();
 
 enum class MessageKind { start, image, end };
 enum class SampleType { u8, u16, u32, f32 };
@@ -28,6 +31,14 @@ struct Message {
   std::size_t width = 0, height = 0;
   std::uint64_t number_of_images = 0;
   std::vector<std::string> channels;
+  std::vector<double> angles_deg;  // start user_data "angles_deg": one per projection, in order
+
+  // What an image is, for --mode projections (Stream V2 user_data of the image
+  // or its start, or the array-1.0 header): "image_type" dark | flat |
+  // projection (empty = as the series' start says, else projection), and
+  // "angle_deg" the rotation angle in degrees (NaN = not given).
+  std::string image_type;
+  double angle_deg = kNoAngle;
 
   // image
   std::uint64_t image_id = 0;

@@ -15,6 +15,7 @@
 #include "serve/array_v1.hpp"
 #include "serve/latest_slot.hpp"
 #include "serve/live_writer.hpp"
+#include "serve/recon_job.hpp"
 #include "serve/rejection.hpp"
 #include "serve/series_tracker.hpp"
 #include "serve/stream_v2.hpp"
@@ -27,10 +28,12 @@ using Clock = std::chrono::steady_clock;
 
 // What the receiver hands the worker: an image, or the end of its series (so a
 // multi-slice model finishes the series' last images).
+// Or, in projections mode, a reconstruction.
 struct Work {
   bool flush = false;
   Message image;
   Clock::time_point arrived;
+  std::shared_ptr<ReconJob> job;
 };
 
 struct Result {
@@ -39,6 +42,9 @@ struct Result {
   std::size_t height = 0, width = 0;
   std::vector<float> pixels;
   Clock::time_point arrived;
+  std::uint64_t frames = 1;  // input frames it completes (projections: the job's, on its last slice)
+  bool last_of_job = true;   // projections: the job's last slice (its latency and update are counted)
+  std::string extra = "{}";  // header fields (projections: row, update, projections, image ids)
 };
 
 // The two lanes behind one interface.
@@ -52,7 +58,14 @@ class Lane {
       return;
     }
     const bool marker = w.flush;
-    if (slot_.put(std::move(w), marker)) counters_.drop("superseded");
+    // A newer reconstruction takes over the frames of the one it displaces (they are in its window).
+    auto absorb = [](Work& older, Work& newer) {
+      if (older.job && newer.job) newer.job->frames += older.job->frames;
+    };
+    if (std::optional<Work> d = slot_.put(std::move(w), marker, absorb)) {
+      if (d->job) ++counters_.updates_superseded;
+      else counters_.drop("superseded");
+    }
   }
   std::optional<Work> take() { return preview_ ? slot_.take() : queue_.pop(); }
   void close() {
@@ -90,6 +103,7 @@ class DropLog {
 void run_service(Engine& engine, const ServeOptions& options, Counters& counters, const std::atomic<bool>& stop,
                  const std::atomic<bool>& abort, const std::function<void(const std::string&)>& log) {
   const bool preview = options.lane == "preview";
+  const bool projections = options.mode == "projections";
   const bool v2 = options.protocol == "stream-v2";
   zmq::context_t context(1);
   zmq::socket_t in(context, options.socket == "sub" ? zmq::socket_type::sub : zmq::socket_type::pull);
@@ -159,7 +173,32 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
         held.clear();
         first = count = next = 0;
       };
+      // Projections mode: reconstruct the job's rows, then denoise each with its
+      // neighbours among them (the ends repeated), as sira denoise does the
+      // stack sira recon writes.
+      auto run_job = [&](const ReconJob& job, Clock::time_point arrived) {
+        const Stack slices = reconstruct(job);
+        counters.reconstructed += slices.depth;
+        const std::size_t size = slices.width, n = slices.depth;
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::size_t lo = i >= reach ? i - reach : 0, hi = std::min(n - 1, i + reach);
+          std::vector<const float*> window;
+          for (std::size_t k = lo; k <= hi; ++k) window.push_back(slices.slice(k));
+          const bool last = i + 1 == n;
+          Result r{true, job.series, job.rows[i], size, size, std::vector<float>(size * size), arrived,
+                   last ? job.frames : 0, last,
+                   cat("{\"row\":", job.rows[i], ",\"update\":", job.update, ",\"projections\":", job.projections,
+                       ",\"first_image_id\":", job.first_id, ",\"last_image_id\":", job.last_id, "}")};
+          engine.denoise_window(window, i - lo, size, size, r.pixels.data());
+          ++counters.denoised;
+          results.push(std::move(r));
+        }
+      };
       while (std::optional<Work> w = lane.take()) {
+        if (w->job) {
+          run_job(*w->job, w->arrived);
+          continue;
+        }
         if (w->flush) {
           flush();
           continue;
@@ -190,8 +229,11 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
       DropLog drops;
       while (std::optional<Result> r = results.pop()) {
         const double latency = ms_since(r->arrived);
-        const std::string header = array_v1_header(r->image_id, r->height, r->width, SampleType::f32, r->has_series,
-                                                   r->series, cat("{\"source\":\"sira serve\",\"latency_ms\":", latency, "}"));
+        std::string extra = r->extra;
+        extra.pop_back();  // a JSON object: add our fields before its '}'
+        extra += cat(extra.size() > 1 ? "," : "", "\"source\":\"sira serve\",\"latency_ms\":", latency, "}");
+        const std::string header =
+            array_v1_header(r->image_id, r->height, r->width, SampleType::f32, r->has_series, r->series, extra);
         const std::size_t bytes = r->pixels.size() * sizeof(float);
         if (push) {
           bool sent = false;
@@ -201,7 +243,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
               sent = true;
               break;
             }
-            if (preview || abort) break;
+            if ((preview && !projections) || abort) break;  // a reconstruction's slices are never dropped
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
           }
           if (!sent) {
@@ -217,8 +259,10 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
           zmq::send_multipart(*pub, parts, zmq::send_flags::dontwait);
         }
         if (writer) writer->append(r->series, r->image_id, r->height, r->width, r->pixels.data());
-        counters.latency(ms_since(r->arrived));
-        ++counters.published;
+        if (r->last_of_job) counters.latency(ms_since(r->arrived));
+        if (projections && r->last_of_job) ++counters.updates;
+        counters.published += r->frames;
+        ++counters.results;
       }
     } catch (...) {
       record(std::current_exception());
@@ -230,6 +274,17 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
   DropLog drops;
   std::uint64_t message = 0, ended = 0;
   bool done = false;
+  ProjectionAssembler assembler(options.projection);
+  bool assembling = false;  // a series is open in the assembler
+  auto finish_projections = [&](Clock::time_point arrived) {
+    if (!assembling) return;
+    assembling = false;
+    std::uint64_t lost = 0;
+    Absorbed a = assembler.end_series(&lost);
+    if (!a.note.empty()) log(a.note);
+    if (lost) counters.drop("incomplete", lost);
+    if (a.job) lane.put(Work{false, {}, arrived, a.job});
+  };
   while (!stop && !done && !failed) {
     zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
     try {
@@ -266,14 +321,32 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
           continue;
         }
         if (v.out_of_order) ++counters.out_of_order;
-        lane.put(Work{false, std::move(m), arrived});
+        if (!projections) {
+          lane.put(Work{false, std::move(m), arrived, nullptr});
+          continue;
+        }
+        if (v.new_series) {
+          finish_projections(arrived);
+          assembler.begin_series(tracker.series(), Message{});
+        }
+        assembling = true;
+        Absorbed a = assembler.image(m, tracker.series());
+        if (!a.note.empty() && (!a.drop_reason || drops.should(a.drop_reason))) log(a.note);
+        if (a.drop_reason) counters.drop(a.drop_reason);
+        if (a.job) lane.put(Work{false, {}, arrived, a.job});
       } else if (m.kind == MessageKind::start) {
         const bool was_active = tracker.active();
         const Verdict v = tracker.start(m);
         ++counters.control;
         if (v.new_series) {
           ++counters.series;
-          if (was_active) lane.put(Work{true, {}, arrived});
+          if (projections) {
+            finish_projections(arrived);
+            assembler.begin_series(m.series_id, m);
+            assembling = true;
+          } else if (was_active) {
+            lane.put(Work{true, {}, arrived, nullptr});
+          }
         }
         log(v.note.empty() ? cat("series ", m.series_id, " started (", m.number_of_images, " images of ", m.height,
                                  "x", m.width, ")")
@@ -285,7 +358,8 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
         if (!v.note.empty()) log(v.note);
         if (was_active && !tracker.active()) {
           log(cat("series ", tracker.series(), " ended"));
-          lane.put(Work{true, {}, arrived});
+          if (projections) finish_projections(arrived);
+          else lane.put(Work{true, {}, arrived, nullptr});
           if (options.exit_after_series && ++ended >= options.exit_after_series) done = true;
         }
       }
@@ -294,6 +368,10 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
       counters.reject(r.reason());
       log(cat("message ", message, ": rejected (", r.reason(), "): ", r.what()));
     }
+  }
+  if (projections && !failed) {  // drain: what the stream gave so far is reconstructed
+    finish_projections(Clock::now());
+    if (assembler.waiting_references()) counters.drop("incomplete", assembler.waiting_references());
   }
   lane.close();
   worker.join();

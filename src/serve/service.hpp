@@ -1,8 +1,10 @@
-// sira serve --mode slices: a long-running service that reads images from a
-// detector or reconstruction stream, denoises each with the engine and
-// publishes the results (docs/serve.md). Three threads:
+// sira serve: a long-running service that reads images from a detector or
+// reconstruction stream, denoises each (--mode slices) or reconstructs rows
+// from projections and denoises them (--mode projections), and publishes the
+// results (docs/serve.md). Three threads:
 //   receiver  (the caller's) PULL/SUB socket -> decode -> series -> lane
-//   worker    lane -> engine (its OpenMP team does the arithmetic) -> results
+//             (projections: -> ProjectionAssembler -> a reconstruction job)
+//   worker    lane -> [FBP ->] engine (OpenMP teams do the arithmetic) -> results
 //   publisher results -> PUSH / PUB (array-1.0) and the live HDF5 file
 // The no-loss lane is a bounded queue: when it is full the receiver stops
 // reading, ZeroMQ's receive buffer fills (a small high-water mark) and the
@@ -17,11 +19,14 @@
 #include <string>
 
 #include "serve/counters.hpp"
+#include "serve/projection_assembler.hpp"
 #include "sira/engine.hpp"
 
 namespace sira::serve {
 
 struct ServeOptions {
+  std::string mode = "slices";        // slices | projections
+  ProjectionOptions projection;       // --mode projections
   std::string input;                  // tcp://host:port (connected)
   std::string protocol = "stream-v2";  // stream-v2 | array-1.0
   std::string socket = "pull";        // pull | sub (array-1.0 may come on PUB)

@@ -2,7 +2,9 @@
 // .npy, an HDF5 dataset such as a Data Exchange /exchange/data) as a detector
 // or reconstructor would stream it: Stream V2 (start, images, end; optionally
 // lz4 or bslz4 compressed) or array-1.0, on a bound PUSH socket, at a set frame
-// rate. PUSH blocks while no receiver is connected or the receiver's buffers
+// rate. A Data Exchange file (scan.h5 with /exchange/data) is sent as one
+// series of its darks, flats and projections, each image with user_data
+// image_type and angle_deg (docs/serve.md). PUSH blocks while no receiver is connected or the receiver's buffers
 // are full, as a detector's does, so nothing is lost on the way.
 #pragma once
 

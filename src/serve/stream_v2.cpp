@@ -4,6 +4,7 @@
 
 #include <cbor.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 
@@ -69,6 +70,36 @@ std::string text_field(const cbor_item_t* map, const char* key) {
   if (!v) return {};
   if (!cbor_isa_string(v)) reject(kBadMessage, "'", key, "' is not a text string");
   return text(v);
+}
+
+// A CBOR number (unsigned, negative or float) as a double.
+bool number_of(const cbor_item_t* v, double* out) {
+  v = untag_descriptive(v);
+  if (!v) return false;
+  if (cbor_isa_uint(v)) *out = double(cbor_get_int(v));
+  else if (cbor_isa_negint(v)) *out = -1.0 - double(cbor_get_int(v));
+  else if (cbor_isa_float_ctrl(v) && cbor_float_get_width(v) != CBOR_CTRL_NONE) *out = cbor_float_get_float(v);
+  else return false;
+  return std::isfinite(*out);
+}
+
+// user_data fields sira reads (projections mode): "image_type" and
+// "angle_deg" of an image, "image_type" and "angles_deg" of a start.
+void read_user_data(const cbor_item_t* map, Message& m) {
+  const cbor_item_t* u = untag_descriptive(field(map, "user_data"));
+  if (!u || !cbor_isa_map(u)) return;  // user_data is free-form: anything else is not ours
+  m.image_type = text_field(u, "image_type");
+  if (!m.image_type.empty() && m.image_type != "dark" && m.image_type != "flat" && m.image_type != "projection")
+    reject(kBadMessage, "user_data image_type '", m.image_type, "' (dark, flat or projection)");
+  if (const cbor_item_t* a = field(u, "angle_deg"))
+    if (!number_of(a, &m.angle_deg)) reject(kBadMessage, "user_data angle_deg is not a finite number");
+  if (const cbor_item_t* a = untag_descriptive(field(u, "angles_deg"))) {
+    if (!cbor_isa_array(a)) reject(kBadMessage, "user_data angles_deg is not an array");
+    m.angles_deg.resize(cbor_array_size(a));
+    for (std::size_t i = 0; i < m.angles_deg.size(); ++i)
+      if (!number_of(cbor_array_handle(a)[i], &m.angles_deg[i]))
+        reject(kBadMessage, "user_data angles_deg[", i, "] is not a finite number");
+  }
 }
 
 // RFC 8746 typed-array tag -> sample type and byte order.
@@ -177,6 +208,7 @@ Message decode_stream_v2(const std::uint8_t* data, std::size_t size, const std::
         m.channels.push_back(text(cbor_array_handle(ch)[i]));
       }
     }
+    read_user_data(map, m);
   } else if (type == "image") {
     m.kind = MessageKind::image;
     m.series_id = uint_field(map, "series_id", true);
@@ -195,6 +227,7 @@ Message decode_stream_v2(const std::uint8_t* data, std::size_t size, const std::
     if (!cbor_isa_string(pairs[pick].key)) reject(kBadMessage, "a channel name is not text");
     m.channel = text(pairs[pick].key);
     decode_image_array(pairs[pick].value, m.channel, m);
+    read_user_data(map, m);
   } else if (type == "end") {
     m.kind = MessageKind::end;
     m.has_series = field(map, "series_id") != nullptr;
@@ -229,6 +262,11 @@ class Writer {
     const std::size_t k = cbor_encode_tag(v, buf, sizeof buf);
     bytes.insert(bytes.end(), buf, buf + k);
   }
+  void real(double v) {
+    unsigned char buf[16];
+    const std::size_t k = cbor_encode_double(v, buf, sizeof buf);
+    bytes.insert(bytes.end(), buf, buf + k);
+  }
   void str(const std::string& s) {
     head(cbor_encode_string_start, s.size());
     bytes.insert(bytes.end(), s.begin(), s.end());
@@ -253,10 +291,12 @@ std::uint64_t typed_tag(SampleType t) {
 
 std::vector<std::uint8_t> encode_stream_v2_start(std::uint64_t series_id, const std::string& unique_id,
                                                  std::size_t height, std::size_t width,
-                                                 std::uint64_t number_of_images, const std::string& channel) {
+                                                 std::uint64_t number_of_images, const std::string& channel,
+                                                 const UserData& user) {
   Writer w;
   w.tag(kSelfDescribed);
-  w.map(7);
+  const bool has_user = !user.image_type.empty() || !user.angles_deg.empty();
+  w.map(has_user ? 8 : 7);
   w.str("type"), w.str("start");
   w.str("series_id"), w.uint(series_id);
   w.str("series_unique_id"), w.str(unique_id);
@@ -264,17 +304,32 @@ std::vector<std::uint8_t> encode_stream_v2_start(std::uint64_t series_id, const 
   w.str("image_size_y"), w.uint(height);
   w.str("number_of_images"), w.uint(number_of_images);
   w.str("channels"), w.array(1), w.str(channel);
+  if (has_user) {
+    w.str("user_data"), w.map(std::size_t(!user.image_type.empty()) + std::size_t(!user.angles_deg.empty()));
+    if (!user.image_type.empty()) w.str("image_type"), w.str(user.image_type);
+    if (!user.angles_deg.empty()) {
+      w.str("angles_deg"), w.array(user.angles_deg.size());
+      for (double a : user.angles_deg) w.real(a);
+    }
+  }
   return std::move(w.bytes);
 }
 
 std::vector<std::uint8_t> encode_stream_v2_image(std::uint64_t series_id, const std::string& unique_id,
                                                  std::uint64_t image_id, const std::string& channel,
                                                  std::size_t height, std::size_t width, SampleType type,
-                                                 const std::uint8_t* samples, const std::string& compression) {
+                                                 const std::uint8_t* samples, const std::string& compression,
+                                                 const UserData& user) {
   const std::size_t elem = sample_size(type), n = height * width * elem;
   Writer w;
   w.tag(kSelfDescribed);
-  w.map(5);
+  const bool has_angle = !std::isnan(user.angle_deg), has_user = !user.image_type.empty() || has_angle;
+  w.map(has_user ? 6 : 5);
+  if (has_user) {
+    w.str("user_data"), w.map(std::size_t(!user.image_type.empty()) + std::size_t(has_angle));
+    if (!user.image_type.empty()) w.str("image_type"), w.str(user.image_type);
+    if (has_angle) w.str("angle_deg"), w.real(user.angle_deg);
+  }
   w.str("type"), w.str("image");
   w.str("series_id"), w.uint(series_id);
   w.str("series_unique_id"), w.str(unique_id);

@@ -19,14 +19,23 @@ namespace sira::serve {
 // picks the image channel (empty = the first of the data map).
 Message decode_stream_v2(const std::uint8_t* data, std::size_t size, const std::string& channel = {});
 
+// The user_data sira's encoders can attach (message.hpp: image_type, angles).
+struct UserData {
+  std::string image_type;
+  double angle_deg = kNoAngle;     // an image's
+  std::vector<double> angles_deg;  // a start's
+};
+
 // Encoders (sira stream-sim, tests). `compression` "", "lz4" or "bslz4".
 std::vector<std::uint8_t> encode_stream_v2_start(std::uint64_t series_id, const std::string& unique_id,
                                                  std::size_t height, std::size_t width,
-                                                 std::uint64_t number_of_images, const std::string& channel);
+                                                 std::uint64_t number_of_images, const std::string& channel,
+                                                 const UserData& user = {});
 std::vector<std::uint8_t> encode_stream_v2_image(std::uint64_t series_id, const std::string& unique_id,
                                                  std::uint64_t image_id, const std::string& channel,
                                                  std::size_t height, std::size_t width, SampleType type,
-                                                 const std::uint8_t* samples, const std::string& compression);
+                                                 const std::uint8_t* samples, const std::string& compression,
+                                                 const UserData& user = {});
 std::vector<std::uint8_t> encode_stream_v2_end(std::uint64_t series_id, const std::string& unique_id);
 
 }  // namespace sira::serve
