@@ -10,6 +10,11 @@ then projections, each with user_data image_type / angle_deg):
    after 180 degrees, then one every 30 projections; the second update equals
    the offline reconstruction of a Data Exchange file holding just the newest
    180 degrees of projections (its window) with the same darks and flats.
+3. Stream V2 built with cbor2 (an encoder independent of sira's): a dark
+   series, a flat series, then a projection series whose angles come in its
+   start's user_data angles_deg; the darks and flats carry over; a projection
+   with a malformed user_data angle is rejected and counted, the rest equals
+   the offline result.
 
 The projections come from an analytic phantom (disks: exact line integrals),
 not from sira's projector."""
@@ -19,7 +24,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serve_util import SIRA, Serve, Subscriber, check, finish, free_port, sira  # noqa: E402
+from serve_util import SIRA, Serve, Subscriber, check, finish, free_port, push_socket, sira, v2_image  # noqa: E402
+import cbor2  # noqa: E402
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -130,4 +136,54 @@ check(len(second) == 4 and all(np.array_equal(a, b) for a, b in zip(second, expe
 check(counters["received"] == 3 + 4 + 180 and counters["published"] == counters["received"] and
       counters["dropped"] == 0 and counters["updates"] == 4,
       f"received = published over the rolling updates ({counters})")
+
+# ---- 3. cbor2-built dark, flat and projection series -----------------------------
+theta = np.arange(60) * 3.0  # 0..177
+scan = os.path.join(work, "scan_cbor.h5")
+projections, darks, flats = write_scan(scan, theta)
+expected = offline(scan, "2:5", "ocbor")
+inp, out = free_port(), free_port()
+serve = Serve(work, "-m", m3, "--mode", "projections", "--rows", "2-4", "--input", f"tcp://127.0.0.1:{inp}",
+              "--push-bind", f"tcp://127.0.0.1:{out}", "--threads", "2", "--exit-after", "3", name="pcbor")
+sub = Subscriber(f"tcp://127.0.0.1:{out}")
+push = push_socket(inp)
+
+
+def start(series, n, user):
+    return cbor2.dumps({"type": "start", "series_id": series, "series_unique_id": f"c{series}", "image_size_x": COLS,
+                        "image_size_y": ROWS, "number_of_images": n, "channels": ["threshold_1"], "user_data": user})
+
+
+def end(series):
+    return cbor2.dumps({"type": "end", "series_id": series, "series_unique_id": f"c{series}"})
+
+
+def with_user_data(message, user):
+    d = cbor2.loads(message)
+    d["user_data"] = user
+    return cbor2.dumps(d)
+
+
+push.send(start(10, len(darks), {"image_type": "dark"}))
+for i, d in enumerate(darks):
+    push.send(v2_image(10, i, d))
+push.send(end(10))
+push.send(start(11, len(flats), {"image_type": "flat"}))
+for i, f in enumerate(flats):
+    push.send(v2_image(11, i, f))
+push.send(end(11))
+push.send(start(12, len(theta), {"angles_deg": [float(t) for t in theta]}))
+push.send(with_user_data(v2_image(12, 999, projections[0]), {"angle_deg": "north"}))  # malformed: rejected
+for i, p in enumerate(projections):
+    push.send(v2_image(12, i, p))
+push.send(end(12))
+code, counters = serve.wait()
+sub.close()
+push.close()
+check(code == 0, "pcbor: sira serve exits 0 after three series")
+check(len(sub.results) == 3 and all(np.array_equal(img, expected[i]) for i, (_, img) in enumerate(sub.results)),
+      "rows 2..4 from a dark series, a flat series and start angles equal the offline result bit for bit")
+check(counters["rejected_by"]["message"] == 1 and counters["received"] == 3 + 4 + 60 + 1 and
+      counters["published"] == 3 + 4 + 60 and counters["dropped"] == 0,
+      f"the malformed angle is rejected; received = published + rejected ({counters})")
 finish()
