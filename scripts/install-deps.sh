@@ -17,6 +17,8 @@ packages=(
   # bitshuffle (32008) filters as oracles; Debian 12's hdf5-filter-plugin ships only LZ4
   # and BZip2 despite its description, the bitshuffle package has libh5bshuf.so
   python3-zmq python3-cbor2 python3-lz4 hdf5-filter-plugin bitshuffle
+  # the live page's test: a screenshot in headless Chromium
+  chromium-headless-shell
 )
 
 missing=()

@@ -101,8 +101,9 @@ Runner setup_serve(CLI::App& sub) {
                  "every image (valid if the service is killed); replaced if it exists");
   sub.add_flag("!--no-swmr", o->serve.swmr,
                "Write the HDF5 file without SWMR (then readers must wait for the service to stop)");
-  sub.add_option("--metrics-bind", o->metrics_bind, "Serve counters over HTTP at HOST:PORT: /metrics (Prometheus), "
-                                                    "/metrics.json");
+  sub.add_option("--metrics-bind", o->metrics_bind,
+                 "Serve HTTP at HOST:PORT: the live page / (latest raw and restored slice on one scale, counters,\n"
+                 "latency), /metrics (Prometheus), /metrics.json");
   sub.add_option("--exit-after", o->serve.exit_after_series, "Stop after this many series have ended (0 = run until "
                                                              "SIGINT/SIGTERM)")
       ->capture_default_str();
@@ -141,8 +142,12 @@ Runner setup_serve(CLI::App& sub) {
     o->serve.description = cat("sira serve ", o->model, " ", engine.precision(), " from ", o->serve.input, " (",
                                o->serve.protocol, ")");
     serve::Counters counters;
+    serve::LatestView view;  // before the server that reads it (destroyed after it)
     std::unique_ptr<serve::MetricsServer> metrics;
-    if (!o->metrics_bind.empty()) metrics = std::make_unique<serve::MetricsServer>(o->metrics_bind, counters);
+    if (!o->metrics_bind.empty()) {
+      metrics = std::make_unique<serve::MetricsServer>(o->metrics_bind, counters, &view);
+      o->serve.view = &view;
+    }
 
     struct sigaction sa {};
     sa.sa_handler = on_signal;
@@ -156,8 +161,8 @@ Runner setup_serve(CLI::App& sub) {
                  o->serve.push_bind.empty() ? "" : "; PUSH " + o->serve.push_bind,
                  o->serve.pub_bind.empty() ? "" : "; PUB " + o->serve.pub_bind,
                  o->serve.output.empty() ? "" : "; HDF5 " + o->serve.output,
-                 metrics ? cat("; metrics http://", o->metrics_bind.substr(0, o->metrics_bind.rfind(':')), ":",
-                               metrics->port(), "/metrics")
+                 metrics ? cat("; live page http://", o->metrics_bind.substr(0, o->metrics_bind.rfind(':')), ":",
+                               metrics->port(), "/ (metrics at /metrics)")
                          : std::string()));
     // --quiet keeps the lines that report a frame not served (rejected, dropped) and failures.
     const bool quiet = global_options().quiet;

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "serve/live_page.hpp"
 #include "sira/error.hpp"
 
 namespace sira::serve {
@@ -14,7 +15,8 @@ struct MetricsServer::Impl {
   int port = 0;
 };
 
-MetricsServer::MetricsServer(const std::string& bind, const Counters& counters) : impl_(std::make_unique<Impl>()) {
+MetricsServer::MetricsServer(const std::string& bind, const Counters& counters, const LatestView* view)
+    : impl_(std::make_unique<Impl>()) {
   const std::size_t colon = bind.rfind(':');
   if (colon == std::string::npos) fail("--metrics-bind ", bind, ": HOST:PORT expected");
   const std::string host = bind.substr(0, colon);
@@ -30,6 +32,23 @@ MetricsServer::MetricsServer(const std::string& bind, const Counters& counters) 
   impl_->server.Get("/metrics.json", [&counters](const httplib::Request&, httplib::Response& res) {
     res.set_content(counters.json(), "application/json");
   });
+  if (view) {
+    impl_->server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(live_page_html(), "text/html; charset=utf-8");
+    });
+    impl_->server.Get("/latest.json", [view](const httplib::Request&, httplib::Response& res) {
+      res.set_content(view->json(), "application/json");
+    });
+    for (const bool restored : {false, true})
+      impl_->server.Get(restored ? "/latest/restored" : "/latest/raw",
+                        [view, restored](const httplib::Request&, httplib::Response& res) {
+                          std::uint64_t seq = 0;
+                          const std::vector<std::uint8_t> px = view->render(restored, &seq);
+                          res.set_header("X-Seq", std::to_string(seq));
+                          res.set_header("Cache-Control", "no-store");
+                          res.set_content(std::string(px.begin(), px.end()), "application/octet-stream");
+                        });
+  }
   if (port == 0) {
     impl_->port = impl_->server.bind_to_any_port(host.c_str());
     if (impl_->port <= 0) fail("--metrics-bind ", bind, ": cannot bind");

@@ -45,6 +45,7 @@ struct Result {
   std::uint64_t frames = 1;  // input frames it completes (projections: the job's, on its last slice)
   bool last_of_job = true;   // projections: the job's last slice (its latency and update are counted)
   std::string extra = "{}";  // header fields (projections: row, update, projections, image ids)
+  std::vector<float> raw;    // what was denoised (the centre slice), for the live page only
 };
 
 // The two lanes behind one interface.
@@ -163,6 +164,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
         const Held& h = held[i - first];
         Result r{h.meta.has_series, h.meta.series_id, h.meta.image_id, h.meta.height, h.meta.width,
                  std::vector<float>(h.meta.height * h.meta.width), h.arrived};
+        if (options.view) r.raw = h.pixels;
         engine.denoise_window(window, i - lo, h.meta.height, h.meta.width, r.pixels.data());
         ++counters.denoised;
         results.push(std::move(r));
@@ -189,6 +191,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
                    last ? job.frames : 0, last,
                    cat("{\"row\":", job.rows[i], ",\"update\":", job.update, ",\"projections\":", job.projections,
                        ",\"first_image_id\":", job.first_id, ",\"last_image_id\":", job.last_id, "}")};
+          if (options.view) r.raw.assign(slices.slice(i), slices.slice(i) + size * size);
           engine.denoise_window(window, i - lo, size, size, r.pixels.data());
           ++counters.denoised;
           results.push(std::move(r));
@@ -259,7 +262,11 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
           zmq::send_multipart(*pub, parts, zmq::send_flags::dontwait);
         }
         if (writer) writer->append(r->series, r->image_id, r->height, r->width, r->pixels.data());
-        if (r->last_of_job) counters.latency(ms_since(r->arrived));
+        const double published_ms = ms_since(r->arrived);
+        if (options.view && !r->raw.empty())
+          options.view->update(r->series, r->image_id, r->height, r->width, r->raw.data(), r->pixels.data(),
+                               published_ms);
+        if (r->last_of_job) counters.latency(published_ms);
         if (projections && r->last_of_job) ++counters.updates;
         counters.published += r->frames;
         ++counters.results;

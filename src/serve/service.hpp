@@ -19,6 +19,7 @@
 #include <string>
 
 #include "serve/counters.hpp"
+#include "serve/latest_view.hpp"
 #include "serve/projection_assembler.hpp"
 #include "sira/engine.hpp"
 
@@ -39,6 +40,7 @@ struct ServeOptions {
   std::uint64_t exit_after_series = 0;  // 0 = until stopped; else after that many ends
   int receive_hwm = 2;                // ZeroMQ receive high-water mark (messages)
   std::string description;            // recorded in the HDF5 file
+  LatestView* view = nullptr;         // the live page's latest slice (raw and restored), if any
 };
 
 // Logs go through `log` (one line each, no newline). `stop` set (by a signal
