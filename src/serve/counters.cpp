@@ -9,7 +9,7 @@ namespace sira::serve {
 namespace {
 const char* const kRejectReasons[] = {"encoding", "message", "size", "compression", "dtype"};
 const char* const kDropReasons[] = {"duplicate", "after_end", "stale_series", "superseded", "push_full", "shutdown",
-                                    "no_angle", "incomplete"};
+                                    "no_angle", "incomplete", "bad_data"};
 }  // namespace
 
 void Counters::reject(const std::string& reason) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "serve/rejection.hpp"
 #include "sira/error.hpp"
 
 namespace sira::serve {
@@ -36,9 +37,13 @@ void ProjectionAssembler::add_reference(References& r, const Message& m) {
 Absorbed ProjectionAssembler::image(const Message& m, std::uint64_t series) {
   Absorbed out;
   if (height_ != m.height || width_ != m.width) {  // the first image, or a new detector size
+    try {
+      rows_ = tomo::parse_rows(options_.rows, m.height);
+    } catch (const Error& e) {
+      reject(kBadSize, "image ", m.image_id, " of ", m.height, "x", m.width, ": --rows ", options_.rows, ": ", e.what());
+    }
     height_ = m.height;
     width_ = m.width;
-    rows_ = tomo::parse_rows(options_.rows, height_);
     dark_ = flat_ = {};
     projections_.clear();
     theta_.clear();

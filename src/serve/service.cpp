@@ -179,7 +179,15 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
       // neighbours among them (the ends repeated), as sira denoise does the
       // stack sira recon writes.
       auto run_job = [&](const ReconJob& job, Clock::time_point arrived) {
-        const Stack slices = reconstruct(job);
+        Stack slices;
+        try {
+          slices = reconstruct(job);
+        } catch (const Error& e) {  // the data (a flat, the centre) do not allow it: this update is lost
+          counters.drop("bad_data", job.frames);
+          log(cat("series ", job.series, ", update ", job.update, " (images ", job.first_id, "..", job.last_id,
+                  "): dropped (bad_data): ", e.what()));
+          return;
+        }
         counters.reconstructed += slices.depth;
         const std::size_t size = slices.width, n = slices.depth;
         for (std::size_t i = 0; i < n; ++i) {
@@ -337,7 +345,15 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
           assembler.begin_series(tracker.series(), Message{});
         }
         assembling = true;
-        Absorbed a = assembler.image(m, tracker.series());
+        Absorbed a;
+        try {
+          a = assembler.image(m, tracker.series());
+        } catch (const Rejection& r) {  // decoded, but not an image these options can use
+          --counters.decoded;
+          counters.reject(r.reason());
+          if (drops.should(r.reason())) log(cat("message ", message, ": rejected (", r.reason(), "): ", r.what()));
+          continue;
+        }
         if (!a.note.empty() && (!a.drop_reason || drops.should(a.drop_reason))) log(a.note);
         if (a.drop_reason) counters.drop(a.drop_reason);
         if (a.job) lane.put(Work{false, {}, arrived, a.job});

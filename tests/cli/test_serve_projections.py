@@ -15,6 +15,8 @@ then projections, each with user_data image_type / angle_deg):
    start's user_data angles_deg; the darks and flats carry over; a projection
    with a malformed user_data angle is rejected and counted, the rest equals
    the offline result.
+4. --rows the detector does not have: every image is rejected (size), counted,
+   logged, and the service carries on to the end of the series.
 
 The projections come from an analytic phantom (disks: exact line integrals),
 not from sira's projector."""
@@ -186,4 +188,10 @@ check(len(sub.results) == 3 and all(np.array_equal(img, expected[i]) for i, (_, 
 check(counters["rejected_by"]["message"] == 1 and counters["received"] == 3 + 4 + 60 + 1 and
       counters["published"] == 3 + 4 + 60 and counters["dropped"] == 0,
       f"the malformed angle is rejected; received = published + rejected ({counters})")
+
+# ---- 4. rows the detector does not have ---------------------------------------------
+results, counters, _ = run(os.path.join(work, "scan180.h5"), "--rows", "4-9", name="pbadrows")
+check(results == [] and counters["rejected_by"]["size"] == 97 and counters["received"] == 97 and
+      counters["published"] == 0, f"--rows 4-9 of a 6-row detector: all 97 images rejected (size) ({counters})")
+check("--rows 4-9" in open(os.path.join(work, "pbadrows.log")).read(), "the log names --rows")
 finish()
