@@ -12,7 +12,8 @@ namespace {
 Runner setup_stream_sim(CLI::App& sub) {
   auto o = std::make_shared<serve::SimOptions>();
   auto c = std::make_shared<std::string>("none");
-  sub.add_option("-i,--input", o->input, "Stack to replay: stack.tif, stack.npy, file.h5:/exchange/data, image.png")
+  sub.add_option("-i,--input", o->input, "Stack to replay: stack.tif, stack.npy, file.h5:/exchange/data, image.png; or a Data Exchange\n"
+                 "file scan.h5: its darks, flats and projections as one series, tagged for --mode projections")
       ->required();
   sub.add_option("--bind", o->bind, "PUSH socket to bind (receivers connect with PULL)")->capture_default_str();
   sub.add_option("--protocol", o->protocol, "stream-v2 (start, image, end in CBOR) or array-1.0")
@@ -39,6 +40,7 @@ Runner setup_stream_sim(CLI::App& sub) {
       "  sira stream-sim -i recon.h5:/exchange/data --bind tcp://*:31001 --rate 10\n"
       "  sira stream-sim -i stack.tif --compression bslz4 --rate 0 --series 3\n"
       "  sira stream-sim -i stack.npy --protocol array-1.0 --bind tcp://127.0.0.1:5560 --dtype float32\n"
+      "  sira stream-sim -i scan.h5 --rate 100 --compression bslz4     # then sira serve --mode projections\n"
       "PUSH blocks while no receiver is connected or while the receiver holds back, as a detector's does;\n"
       "the command returns once every message has been taken.");
   return [o, c] {
