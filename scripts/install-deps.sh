@@ -15,6 +15,14 @@ packages=(
   python3-torch python3-skimage python3-h5py python3-numpy python3-tifffile python3-pil
   # ONNX export tests: the ONNX checker; node/npm install onnxruntime-node (as bench/ does)
   python3-onnx nodejs npm
+  # sira serve / stream-sim (docs/serve.md): ZeroMQ, CBOR, LZ4, the metrics endpoint
+  cppzmq-dev libzmq3-dev libcbor-dev liblz4-dev libcpp-httplib-dev
+  # the serve tests: an independent CBOR/ZeroMQ/LZ4 side and HDF5's LZ4 (32004) and
+  # bitshuffle (32008) filters as oracles; Debian 12's hdf5-filter-plugin ships only LZ4
+  # and BZip2 despite its description, the bitshuffle package has libh5bshuf.so
+  python3-zmq python3-cbor2 python3-lz4 hdf5-filter-plugin bitshuffle
+  # the live page's test: a screenshot in headless Chromium
+  chromium-headless-shell
 )
 
 missing=()

@@ -1,0 +1,186 @@
+// sira serve: the live service (src/serve/service.hpp, docs/serve.md).
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+#include "command.hpp"
+#include "serve/counters.hpp"
+#include "serve/metrics_server.hpp"
+#include "serve/service.hpp"
+#include "sira/engine.hpp"
+#include "sira/error.hpp"
+#include "sira/model.hpp"
+#include "sira/tomo/dxchange.hpp"
+#include "sira/tomo/fbp.hpp"
+
+namespace sira::cli {
+namespace {
+
+std::atomic<bool> g_stop{false}, g_abort{false};
+
+void on_signal(int) {
+  if (g_stop.exchange(true)) g_abort = true;  // a second signal: stop waiting on blocked outputs
+}
+
+struct ServeCliOptions {
+  std::string model, angles, filter = "ramp";
+  EngineOptions engine;
+  serve::ServeOptions serve;
+  std::string metrics_bind;
+};
+
+// "2026-12-03T08:30:00.123Z sira serve: ..." on stderr, one line at a time.
+void log_line(const std::string& line) {
+  static std::mutex mutex;
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const long ms = long(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::ostringstream os;
+  os << std::put_time(&tm, "%FT%T") << '.' << std::setw(3) << std::setfill('0') << ms << "Z sira serve: " << line;
+  std::lock_guard lock(mutex);
+  std::cerr << os.str() << std::endl;
+}
+
+Runner setup_serve(CLI::App& sub) {
+  auto o = std::make_shared<ServeCliOptions>();
+  sub.add_option("--mode", o->serve.mode,
+                 "slices: denoise each incoming (reconstructed) slice; projections: dark/flat-correct and -log\n"
+                 "incoming projections, reconstruct --rows with FBP once they span 180 degrees, denoise them")
+      ->check(CLI::IsMember({"slices", "projections"}))
+      ->capture_default_str();
+  sub.add_option("--rows", o->serve.projection.rows,
+                 "projections: detector rows to reconstruct (5, 0-9, 100-200:10, a,b,...; as sira recon)")
+      ->capture_default_str();
+  sub.add_option("--center", o->serve.projection.center,
+                 "projections: rotation axis in detector columns (default: the detector middle)");
+  sub.add_option("--update-every", o->serve.projection.update_every,
+                 "projections: after the first full reconstruction, a rolling update every K projections over\n"
+                 "the newest that span 180 degrees (0 = only the first, and one at the series' end if more came)")
+      ->capture_default_str();
+  sub.add_option("--angles", o->angles,
+                 "projections: START:STOP:COUNT in degrees (STOP excluded) giving projection i its angle when the\n"
+                 "stream carries none (user_data angle_deg of an image, angles_deg of the start)");
+  sub.add_option("--filter", o->filter, "projections: FBP filter ramp, shepp-logan, cosine or hann")
+      ->check(CLI::IsMember({"ramp", "shepp-logan", "cosine", "hann"}))
+      ->capture_default_str();
+  sub.add_flag("!--no-mask", o->serve.projection.circle_mask,
+               "projections: keep the pixels outside the reconstruction circle");
+  sub.add_option("-m,--model", o->model, "Model file (.sira); a 3-slice model sees each image with its neighbours")
+      ->required();
+  sub.add_option("--input", o->serve.input, "Source to connect to: tcp://HOST:PORT (a detector's PUSH, port 31001)")
+      ->required();
+  sub.add_option("--protocol", o->serve.protocol, "stream-v2 (DECTRIS CBOR) or array-1.0 (JSON header + raw)")
+      ->check(CLI::IsMember({"stream-v2", "array-1.0"}))
+      ->capture_default_str();
+  sub.add_option("--socket", o->serve.socket, "pull, or sub to subscribe to an array-1.0 PUB")
+      ->check(CLI::IsMember({"pull", "sub"}))
+      ->capture_default_str();
+  sub.add_option("--channel", o->serve.channel, "Stream V2 channel to denoise (default: the first of each image)");
+  sub.add_option("--lane", o->serve.lane,
+                 "no-loss: bounded queue, the sender is held back when it is full; preview: the newest image "
+                 "wins, older waiting images are dropped (counted)")
+      ->check(CLI::IsMember({"no-loss", "preview"}))
+      ->capture_default_str();
+  sub.add_option("--queue", o->serve.queue, "no-loss lane: images held between receiving and denoising")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub.add_option("--push-bind", o->serve.push_bind, "Publish results as array-1.0 float32 on a PUSH socket bound here "
+                                                   "(tcp://*:PORT), for a consumer that needs every image");
+  sub.add_option("--pub-bind", o->serve.pub_bind, "Publish results as array-1.0 float32 on a PUB socket bound here, for viewers");
+  sub.add_option("-o,--output", o->serve.output,
+                 "Live HDF5 file: /series_<id>/data (n, h, w) float32 and /series_<id>/image_id, flushed after "
+                 "every image (valid if the service is killed); replaced if it exists");
+  sub.add_flag("!--no-swmr", o->serve.swmr,
+               "Write the HDF5 file without SWMR (then readers must wait for the service to stop)");
+  sub.add_option("--metrics-bind", o->metrics_bind,
+                 "Serve HTTP at HOST:PORT: the live page / (latest raw and restored slice on one scale, counters,\n"
+                 "latency), /metrics (Prometheus), /metrics.json");
+  sub.add_option("--exit-after", o->serve.exit_after_series, "Stop after this many series have ended (0 = run until "
+                                                             "SIGINT/SIGTERM)")
+      ->capture_default_str();
+  sub.add_option("--precision", o->engine.precision, "fp32, bf16 or int8 (an int8 model from sira quantize)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
+      ->capture_default_str();
+  sub.add_option("--threads", o->engine.threads, "Engine threads (0 = every core)")->capture_default_str();
+  sub.add_option("--tile", o->engine.tile, "Tile edge in pixels (0 = whole image), as sira denoise")->capture_default_str();
+  sub.add_option("--backend", o->engine.backend, "auto, ref or onednn")
+      ->check(CLI::IsMember({"auto", "ref", "onednn"}))
+      ->capture_default_str();
+  sub.footer(
+      "Examples (docs/serve.md):\n"
+      "  sira stream-sim -i recon.h5:/exchange/data --bind tcp://*:31001 --rate 5 --compression bslz4 &\n"
+      "  sira serve -m models/tomogan-1slice.sira --input tcp://localhost:31001 --push-bind tcp://*:31002 \\\n"
+      "      -o live.h5 --metrics-bind 127.0.0.1:8080\n"
+      "  sira serve -m model-int8.sira --precision int8 --threads 2 --input tcp://detector:31001 \\\n"
+      "      --lane preview --pub-bind tcp://*:31003\n"
+      "  sira serve -m model.sira --protocol array-1.0 --socket sub --input tcp://recon:5560 --pub-bind tcp://*:5561\n"
+      "  sira stream-sim -i scan.h5 --bind tcp://*:31001 --rate 100 &   # a Data Exchange file: darks, flats, projections\n"
+      "  sira serve -m model.sira --mode projections --rows 500-507 --update-every 90 --input tcp://localhost:31001 \\\n"
+      "      --push-bind tcp://*:31002 -o live.h5\n"
+      "Every message is counted: received = published + dropped + rejected (+ in flight); the final counters\n"
+      "are printed as JSON on stdout when the service stops (SIGINT/SIGTERM drain the queues and close the file;\n"
+      "a second signal gives up on outputs that block).");
+  return [o] {
+    if (!o->angles.empty()) {
+      o->serve.projection.angles = tomo::parse_angle_range(o->angles);
+      if (o->serve.projection.angles->count == 0) fail("--angles ", o->angles, ": give START:STOP:COUNT");
+    }
+    o->serve.projection.filter = tomo::parse_filter(o->filter);
+    const Model model = load_model(o->model);
+    if (!model.trained)
+      log_line(cat("warning: ", o->model, " is an UNTRAINED model (random weights from sira init)"));
+    Engine engine(model, o->engine);
+    o->serve.description = cat("sira serve ", o->model, " ", engine.precision(), " from ", o->serve.input, " (",
+                               o->serve.protocol, ")");
+    serve::Counters counters;
+    serve::LatestView view;  // before the server that reads it (destroyed after it)
+    std::unique_ptr<serve::MetricsServer> metrics;
+    if (!o->metrics_bind.empty()) {
+      metrics = std::make_unique<serve::MetricsServer>(o->metrics_bind, counters, &view);
+      o->serve.view = &view;
+    }
+
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    if (!global_options().quiet)
+      log_line(cat("serving ", o->serve.input, " (", o->serve.protocol, ", ", o->serve.lane, " lane, ", o->serve.mode,
+                 " mode) with ", o->model,
+                 " on ", engine.backend_name(), " ", engine.precision(), ", ", engine.threads(), " threads",
+                 o->serve.push_bind.empty() ? "" : "; PUSH " + o->serve.push_bind,
+                 o->serve.pub_bind.empty() ? "" : "; PUB " + o->serve.pub_bind,
+                 o->serve.output.empty() ? "" : "; HDF5 " + o->serve.output,
+                 metrics ? cat("; live page http://", o->metrics_bind.substr(0, o->metrics_bind.rfind(':')), ":",
+                               metrics->port(), "/ (metrics at /metrics)")
+                         : std::string()));
+    // --quiet keeps the lines that report a frame not served (rejected, dropped) and failures.
+    const bool quiet = global_options().quiet;
+    serve::run_service(engine, o->serve, counters, g_stop, g_abort, [quiet](const std::string& line) {
+      if (!quiet || line.find("rejected") != std::string::npos || line.find("dropped") != std::string::npos)
+        log_line(line);
+    });
+    metrics.reset();
+    if (!global_options().quiet)
+      log_line(cat("stopped: received ", counters.received.load(), ", published ", counters.published.load(),
+                 ", dropped ", counters.dropped(), ", rejected ", counters.rejected()));
+    std::cout << counters.json() << std::endl;
+    return 0;
+  };
+}
+
+const Command serve_command{"serve", "Live service: denoise images from a detector stream (Stream V2, array-1.0)",
+                            setup_serve};
+
+}  // namespace
+}  // namespace sira::cli

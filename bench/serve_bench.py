@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""sira serve throughput and latency on loopback (docs/serve.md, "Benchmark"),
+beside the offline compute-only figure of the same work in the same run.
+
+Slices mode, 1024 x 1024 (fp32 and int8 models):
+  offline    `sira bench` median time of one image (compute only, same threads)
+  sustained  stream-sim --rate 0 -> serve (no-loss) -> PULL: images/s between the
+             first and the last result, and its ratio to 1000 / offline median
+  latency    stream-sim at 80 % of the sustained rate: p50 / p99 of the results'
+             latency_ms (receive -> publish), and p99 / offline median
+  overload   stream-sim at 2x the sustained rate, preview lane: p99 latency, and
+             whether the drop counter equals the images not published
+Projections mode: a 1024-wide detector, 720 angles over 180 degrees, --rows R:
+  the latency of the first full reconstruction + denoise (arrival of the last
+  projection -> its last slice published), beside offline `sira recon` + `sira
+  denoise` of the same rows.
+
+Figures are medians over --runs. Usage:
+  /usr/bin/python3 bench/serve_bench.py --sira build/sira --threads 2
+"""
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+
+import h5py
+import numpy as np
+import zmq
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Collector(threading.Thread):
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.sock = zmq.Context.instance().socket(zmq.PULL)
+        self.sock.connect(f"tcp://127.0.0.1:{port}")
+        self.got = []  # (monotonic time, header)
+        self.running = True
+        self.start()
+
+    def run(self):
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        while self.running:
+            if poller.poll(50):
+                parts = self.sock.recv_multipart()
+                self.got.append((time.monotonic(), json.loads(parts[0])))
+
+    def close(self):
+        self.running = False
+        self.join()
+        self.sock.close(0)
+
+
+def serve_run(a, model, precision, source, rate, lane="no-loss", extra=(), sim_extra=()):
+    """One stream-sim -> serve run; returns (collector results, final counters)."""
+    inp, out = free_port(), free_port()
+    serve = subprocess.Popen([a.sira, "serve", "-q", "-m", model, "--precision", precision, "--threads", str(a.threads),
+                              "--input", f"tcp://127.0.0.1:{inp}", "--push-bind", f"tcp://127.0.0.1:{out}",
+                              "--lane", lane, "--exit-after", "1", *extra],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    col = Collector(out)
+    subprocess.run([a.sira, "stream-sim", "-q", "-i", source, "--bind", f"tcp://127.0.0.1:{inp}", "--rate", str(rate),
+                    *sim_extra], check=True, timeout=3600)
+    stdout, _ = serve.communicate(timeout=3600)
+    time.sleep(0.2)
+    col.close()
+    return col.got, json.loads(stdout.strip().splitlines()[-1])
+
+
+def quantile(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * (len(v) - 1) + 0.5))]
+
+
+def slices_bench(a, work, model, precision):
+    r = subprocess.run([a.sira, "bench", "-q", "-m", model, "--precision", precision, "--size", "1024",
+                        "--threads", str(a.threads), "--runs", "3", "--json"], check=True, capture_output=True, text=True)
+    offline_ms = json.loads(r.stdout)["median_ms"]
+    rng = np.random.default_rng(1)
+    stack = (1000 + 300 * rng.standard_normal((a.images, 1024, 1024))).clip(0, 65535).astype(np.uint16)
+    src = os.path.join(work, "stack.npy")
+    np.save(src, stack)
+    rates, lat50, lat99, over99, over_ok = [], [], [], [], []
+    for _ in range(a.runs):
+        got, _ = serve_run(a, model, precision, src, 0)
+        t = [g[0] for g in got]
+        rates.append((len(t) - 1) / (t[-1] - t[0]))
+    sustained = statistics.median(rates)
+    for _ in range(a.runs):
+        got, _ = serve_run(a, model, precision, src, 0.8 * sustained)
+        lat = [g[1]["latency_ms"] for g in got]
+        lat50.append(quantile(lat, 0.5))
+        lat99.append(quantile(lat, 0.99))
+        got, c = serve_run(a, model, precision, src, 2 * sustained, lane="preview")
+        over99.append(quantile([g[1]["latency_ms"] for g in got], 0.99))
+        over_ok.append(c["dropped"] == c["received"] - c["published"] and len(got) == c["published"])
+    ideal = 1000.0 / offline_ms
+    print(f"slices 1024x1024 {precision:5s} offline {offline_ms:8.1f} ms/image ({ideal:.3f} images/s) | "
+          f"serve sustained {sustained:.3f} images/s = {sustained / ideal:.3f} of offline | "
+          f"latency at 80 %: p50 {statistics.median(lat50):.0f} ms, p99 {statistics.median(lat99):.0f} ms "
+          f"= {statistics.median(lat99) / offline_ms:.2f}x compute | preview at 2x: p99 "
+          f"{statistics.median(over99):.0f} ms = {statistics.median(over99) / offline_ms:.2f}x compute, "
+          f"drops = not published: {all(over_ok)}", flush=True)
+
+
+def projections_bench(a, work, model, precision):
+    n, rows, cols = 720, a.rows, 1024
+    rng = np.random.default_rng(2)
+    theta = np.arange(n) * 180.0 / n
+    yy = np.arange(cols) - cols / 2
+    p = np.exp(-0.002 * np.sqrt(np.clip(400.0 ** 2 - yy ** 2, 0, None)))  # a centred disk
+    data = np.broadcast_to(p, (n, rows, cols)) * 20000 + 100
+    scan = os.path.join(work, "scan.h5")
+    with h5py.File(scan, "w") as f:
+        f["exchange/data"] = rng.poisson(data).astype(np.uint16)
+        f["exchange/data_white"] = (rng.poisson(20000, (5, rows, cols)) + 100).astype(np.uint16)
+        f["exchange/data_dark"] = np.full((5, rows, cols), 100, np.uint16)
+        f["exchange/theta"] = theta
+    offline, live = [], []
+    for _ in range(a.runs):
+        t0 = time.monotonic()
+        rec, den = os.path.join(work, "rec.npy"), os.path.join(work, "den.npy")
+        subprocess.run([a.sira, "recon", "-q", "-i", scan, "--rows", f"0:{rows}", "-o", rec, "--threads",
+                        str(a.threads)], check=True)
+        subprocess.run([a.sira, "denoise", "-q", "-m", model, "--precision", precision, "-i", rec, "-o", den,
+                        "--threads", str(a.threads)], check=True)
+        offline.append((time.monotonic() - t0) * 1000)
+        got, c = serve_run(a, model, precision, scan, a.projection_rate, extra=("--mode", "projections", "--rows",
+                                                                                f"0-{rows - 1}"))
+        live.append(got[-1][1]["latency_ms"])
+    print(f"projections 1024 wide, 720 angles / 180 deg, {rows} rows, {precision:5s}: first reconstruction + "
+          f"denoise published {statistics.median(live):.0f} ms after the last projection (offline sira recon + "
+          f"sira denoise of the same rows, processes included: {statistics.median(offline):.0f} ms)", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sira", default="build/sira")
+    ap.add_argument("--model", default="models/tomogan-1slice.sira")
+    ap.add_argument("--int8-model", default="models/tomogan-1slice-int8.sira")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--images", type=int, default=10, help="slices per run")
+    ap.add_argument("--rows", type=int, default=8, help="projections mode: rows reconstructed")
+    ap.add_argument("--projection-rate", type=float, default=720, help="projections per second")
+    ap.add_argument("--runs", type=int, default=1)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sira_serve_bench_") as work:
+        for model, precision in ((a.model, "fp32"), (a.int8_model, "int8")):
+            slices_bench(a, work, model, precision)
+        for model, precision in ((a.int8_model, "int8"), (a.model, "fp32")):
+            projections_bench(a, work, model, precision)
+
+
+if __name__ == "__main__":
+    main()

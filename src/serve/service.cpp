@@ -1,0 +1,406 @@
+#include "serve/service.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <iterator>
+#include <map>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "serve/array_v1.hpp"
+#include "serve/latest_slot.hpp"
+#include "serve/live_writer.hpp"
+#include "serve/recon_job.hpp"
+#include "serve/rejection.hpp"
+#include "serve/series_tracker.hpp"
+#include "serve/stream_v2.hpp"
+#include "stream/bounded_queue.hpp"
+
+namespace sira::serve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the receiver hands the worker: an image, or the end of its series (so a
+// multi-slice model finishes the series' last images).
+// Or, in projections mode, a reconstruction.
+struct Work {
+  bool flush = false;
+  Message image;
+  Clock::time_point arrived;
+  std::shared_ptr<ReconJob> job;
+};
+
+struct Result {
+  bool has_series = false;
+  std::uint64_t series = 0, image_id = 0;
+  std::size_t height = 0, width = 0;
+  std::vector<float> pixels;
+  Clock::time_point arrived;
+  std::uint64_t frames = 1;  // input frames it completes (projections: the job's, on its last slice)
+  bool last_of_job = true;   // projections: the job's last slice (its latency and update are counted)
+  std::string extra = "{}";  // header fields (projections: row, update, projections, image ids)
+  std::vector<float> raw;    // what was denoised (the centre slice), for the live page only
+};
+
+// The two lanes behind one interface.
+class Lane {
+ public:
+  Lane(const std::string& kind, std::size_t capacity, Counters& counters)
+      : preview_(kind == "preview"), queue_(capacity), counters_(counters) {}
+  void put(Work w) {
+    if (!preview_) {
+      queue_.push(std::move(w));  // blocks while full: back-pressure
+      return;
+    }
+    const bool marker = w.flush;
+    // A newer reconstruction takes over the frames of the one it displaces (they are in its window).
+    auto absorb = [](Work& older, Work& newer) {
+      if (older.job && newer.job) newer.job->frames += older.job->frames;
+    };
+    if (std::optional<Work> d = slot_.put(std::move(w), marker, absorb)) {
+      if (d->job) ++counters_.updates_superseded;
+      else counters_.drop("superseded");
+    }
+  }
+  std::optional<Work> take() { return preview_ ? slot_.take() : queue_.pop(); }
+  void close() {
+    if (preview_) slot_.close();
+    else queue_.close();
+  }
+  void cancel() {  // a stage failed: release a receiver blocked on a full queue
+    slot_.close();
+    queue_.cancel();
+  }
+
+ private:
+  bool preview_;
+  stream::BoundedQueue<Work> queue_;
+  LatestSlot<Work> slot_;
+  Counters& counters_;
+};
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// Logs the first 10 drops of a reason, then every 1000th.
+class DropLog {
+ public:
+  bool should(const std::string& reason) {
+    const std::uint64_t n = ++seen_[reason];
+    return n <= 10 || n % 1000 == 0;
+  }
+
+ private:
+  std::map<std::string, std::uint64_t> seen_;
+};
+
+}  // namespace
+
+void run_service(Engine& engine, const ServeOptions& options, Counters& counters, const std::atomic<bool>& stop,
+                 const std::atomic<bool>& abort, const std::function<void(const std::string&)>& log) {
+  const bool preview = options.lane == "preview";
+  const bool projections = options.mode == "projections";
+  const bool v2 = options.protocol == "stream-v2";
+  zmq::context_t context(1);
+  zmq::socket_t in(context, options.socket == "sub" ? zmq::socket_type::sub : zmq::socket_type::pull);
+  in.set(zmq::sockopt::rcvhwm, std::max(1, options.receive_hwm));
+  in.set(zmq::sockopt::linger, 0);
+  if (options.socket == "sub") in.set(zmq::sockopt::subscribe, "");
+  in.connect(options.input);
+
+  std::optional<zmq::socket_t> push, pub;
+  if (!options.push_bind.empty()) {
+    push.emplace(context, zmq::socket_type::push);
+    push->set(zmq::sockopt::sndhwm, 4);
+    push->set(zmq::sockopt::linger, 2000);
+    push->bind(options.push_bind);
+  }
+  if (!options.pub_bind.empty()) {
+    pub.emplace(context, zmq::socket_type::pub);
+    pub->set(zmq::sockopt::sndhwm, 4);
+    pub->set(zmq::sockopt::linger, 0);
+    pub->bind(options.pub_bind);
+  }
+  std::unique_ptr<LiveWriter> writer;
+  if (!options.output.empty()) writer = std::make_unique<LiveWriter>(options.output, options.swmr, options.description);
+
+  Lane lane(options.lane, options.queue, counters);
+  stream::BoundedQueue<Result> results(2);
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  std::atomic<bool> failed{false};
+  auto record = [&](std::exception_ptr e) {
+    {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = e;
+    }
+    failed = true;
+    lane.cancel();
+    results.cancel();
+  };
+
+  // Worker: a model of 2r+1 input slices sees each image with its r neighbours
+  // on each side in arrival order, the series' ends repeated (as sira denoise
+  // repeats a stack's); a 1-slice model (r = 0) denoises each image at once.
+  std::thread worker([&] {
+    try {
+      const std::size_t reach = std::size_t(engine.graph().in_channels) / 2;
+      struct Held {
+        Message meta;  // samples cleared once converted
+        std::vector<float> pixels;
+        Clock::time_point arrived;
+      };
+      std::deque<Held> held;        // images [first, first + held.size()) of the series
+      std::size_t first = 0, count = 0, next = 0;  // next: the next image to denoise
+      auto emit = [&](std::size_t i) {
+        const std::size_t lo = i >= reach ? i - reach : 0, hi = std::min(count - 1, i + reach);
+        std::vector<const float*> window;
+        for (std::size_t k = lo; k <= hi; ++k) window.push_back(held[k - first].pixels.data());
+        const Held& h = held[i - first];
+        Result r{h.meta.has_series, h.meta.series_id, h.meta.image_id, h.meta.height, h.meta.width,
+                 std::vector<float>(h.meta.height * h.meta.width), h.arrived};
+        if (options.view) r.raw = h.pixels;
+        engine.denoise_window(window, i - lo, h.meta.height, h.meta.width, r.pixels.data());
+        ++counters.denoised;
+        results.push(std::move(r));
+        while (first + reach < i + 1 && !held.empty()) held.pop_front(), ++first;  // keep i+1-reach onwards
+      };
+      auto flush = [&] {
+        while (next < count) emit(next++);
+        held.clear();
+        first = count = next = 0;
+      };
+      // Projections mode: reconstruct the job's rows, then denoise each with its
+      // neighbours among them (the ends repeated), as sira denoise does the
+      // stack sira recon writes.
+      auto run_job = [&](const ReconJob& job, Clock::time_point arrived) {
+        Stack slices;
+        try {
+          slices = reconstruct(job);
+        } catch (const Error& e) {  // the data (a flat, the centre) do not allow it: this update is lost
+          counters.drop("bad_data", job.frames);
+          log(cat("series ", job.series, ", update ", job.update, " (images ", job.first_id, "..", job.last_id,
+                  "): dropped (bad_data): ", e.what()));
+          return;
+        }
+        counters.reconstructed += slices.depth;
+        const std::size_t size = slices.width, n = slices.depth;
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::size_t lo = i >= reach ? i - reach : 0, hi = std::min(n - 1, i + reach);
+          std::vector<const float*> window;
+          for (std::size_t k = lo; k <= hi; ++k) window.push_back(slices.slice(k));
+          const bool last = i + 1 == n;
+          Result r{true, job.series, job.rows[i], size, size, std::vector<float>(size * size), arrived,
+                   last ? job.frames : 0, last,
+                   cat("{\"row\":", job.rows[i], ",\"update\":", job.update, ",\"projections\":", job.projections,
+                       ",\"first_image_id\":", job.first_id, ",\"last_image_id\":", job.last_id, "}")};
+          if (options.view) r.raw.assign(slices.slice(i), slices.slice(i) + size * size);
+          engine.denoise_window(window, i - lo, size, size, r.pixels.data());
+          ++counters.denoised;
+          results.push(std::move(r));
+        }
+      };
+      while (std::optional<Work> w = lane.take()) {
+        if (w->job) {
+          run_job(*w->job, w->arrived);
+          continue;
+        }
+        if (w->flush) {
+          flush();
+          continue;
+        }
+        if (count > 0 && (held.empty() || held.back().meta.series_id != w->image.series_id ||
+                          held.back().meta.height != w->image.height || held.back().meta.width != w->image.width))
+          flush();
+        Held h{std::move(w->image), {}, w->arrived};
+        h.pixels.resize(h.meta.height * h.meta.width);
+        samples_to_float(h.meta, h.pixels.data());
+        h.meta.samples.clear();
+        h.meta.samples.shrink_to_fit();
+        held.push_back(std::move(h));
+        ++count;
+        while (next + reach < count) emit(next++);
+      }
+      flush();
+    } catch (...) {
+      record(std::current_exception());
+    }
+    results.close();
+  });
+
+  // Publisher: PUSH (for a consumer that needs every image: no-loss blocks on
+  // it, preview drops when it is full), PUB (viewers: never blocks), HDF5.
+  std::thread publisher([&] {
+    try {
+      DropLog drops;
+      while (std::optional<Result> r = results.pop()) {
+        const double latency = ms_since(r->arrived);
+        std::string extra = r->extra;
+        extra.pop_back();  // a JSON object: add our fields before its '}'
+        extra += cat(extra.size() > 1 ? "," : "", "\"source\":\"sira serve\",\"latency_ms\":", latency, "}");
+        const std::string header =
+            array_v1_header(r->image_id, r->height, r->width, SampleType::f32, r->has_series, r->series, extra);
+        const std::size_t bytes = r->pixels.size() * sizeof(float);
+        if (push) {
+          bool sent = false;
+          for (;;) {
+            std::array<zmq::const_buffer, 2> parts{zmq::buffer(header), zmq::const_buffer(r->pixels.data(), bytes)};
+            if (zmq::send_multipart(*push, parts, zmq::send_flags::dontwait)) {
+              sent = true;
+              break;
+            }
+            if ((preview && !projections) || abort) break;  // a reconstruction's slices are never dropped
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          }
+          if (!sent) {
+            const char* reason = preview ? "push_full" : "shutdown";
+            counters.drop(reason);
+            if (drops.should(reason))
+              log(cat("image ", r->image_id, " of series ", r->series, ": dropped (", reason, ")"));
+            continue;
+          }
+        }
+        if (pub) {
+          std::array<zmq::const_buffer, 2> parts{zmq::buffer(header), zmq::const_buffer(r->pixels.data(), bytes)};
+          zmq::send_multipart(*pub, parts, zmq::send_flags::dontwait);
+        }
+        if (writer) writer->append(r->series, r->image_id, r->height, r->width, r->pixels.data());
+        const double published_ms = ms_since(r->arrived);
+        if (options.view && !r->raw.empty())
+          options.view->update(r->series, r->image_id, r->height, r->width, r->raw.data(), r->pixels.data(),
+                               published_ms);
+        if (r->last_of_job) counters.latency(published_ms);
+        if (projections && r->last_of_job) ++counters.updates;
+        counters.published += r->frames;
+        ++counters.results;
+      }
+    } catch (...) {
+      record(std::current_exception());
+    }
+  });
+
+  // Receiver.
+  SeriesTracker tracker;
+  DropLog drops;
+  std::uint64_t message = 0, ended = 0;
+  bool done = false;
+  ProjectionAssembler assembler(options.projection);
+  bool assembling = false;  // a series is open in the assembler
+  auto finish_projections = [&](Clock::time_point arrived) {
+    if (!assembling) return;
+    assembling = false;
+    std::uint64_t lost = 0;
+    Absorbed a = assembler.end_series(&lost);
+    if (!a.note.empty()) log(a.note);
+    if (lost) counters.drop("incomplete", lost);
+    if (a.job) lane.put(Work{false, {}, arrived, a.job});
+  };
+  while (!stop && !done && !failed) {
+    zmq::pollitem_t item{in.handle(), 0, ZMQ_POLLIN, 0};
+    try {
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) <= 0) continue;
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;  // a signal: the loop checks `stop`
+      throw;
+    }
+    std::vector<zmq::message_t> frames;
+    if (!zmq::recv_multipart(in, std::back_inserter(frames), zmq::recv_flags::dontwait)) continue;
+    ++message;
+    const Clock::time_point arrived = Clock::now();
+    Message m;
+    try {
+      if (v2) {
+        if (frames.size() != 1) reject(kBadEncoding, "Stream V2: a ", frames.size(), "-part ZeroMQ message (1 expected)");
+        m = decode_stream_v2(frames[0].data<std::uint8_t>(), frames[0].size(), options.channel);
+      } else {
+        std::vector<std::string> parts;
+        for (const auto& f : frames) parts.emplace_back(f.to_string());
+        m = decode_array_v1(parts);
+      }
+      if (m.kind == MessageKind::image) {
+        const Verdict v = tracker.image(m);  // may reject a size that disagrees with the series
+        ++counters.received;
+        ++counters.decoded;
+        if (v.new_series) ++counters.series;
+        if (!v.note.empty()) log(v.note);
+        if (!v.accept) {
+          counters.drop(v.drop_reason);
+          if (drops.should(v.drop_reason))
+            log(cat("message ", message, " (image ", m.image_id, " of series ", m.series_id, "): dropped (",
+                    v.drop_reason, ")"));
+          continue;
+        }
+        if (v.out_of_order) ++counters.out_of_order;
+        if (!projections) {
+          lane.put(Work{false, std::move(m), arrived, nullptr});
+          continue;
+        }
+        if (v.new_series) {
+          finish_projections(arrived);
+          assembler.begin_series(tracker.series(), Message{});
+        }
+        assembling = true;
+        Absorbed a;
+        try {
+          a = assembler.image(m, tracker.series());
+        } catch (const Rejection& r) {  // decoded, but not an image these options can use
+          --counters.decoded;
+          counters.reject(r.reason());
+          if (drops.should(r.reason())) log(cat("message ", message, ": rejected (", r.reason(), "): ", r.what()));
+          continue;
+        }
+        if (!a.note.empty() && (!a.drop_reason || drops.should(a.drop_reason))) log(a.note);
+        if (a.drop_reason) counters.drop(a.drop_reason);
+        if (a.job) lane.put(Work{false, {}, arrived, a.job});
+      } else if (m.kind == MessageKind::start) {
+        const bool was_active = tracker.active();
+        const Verdict v = tracker.start(m);
+        ++counters.control;
+        if (v.new_series) {
+          ++counters.series;
+          if (projections) {
+            finish_projections(arrived);
+            assembler.begin_series(m.series_id, m);
+            assembling = true;
+          } else if (was_active) {
+            lane.put(Work{true, {}, arrived, nullptr});
+          }
+        }
+        log(v.note.empty() ? cat("series ", m.series_id, " started (", m.number_of_images, " images of ", m.height,
+                                 "x", m.width, ")")
+                           : v.note);
+      } else {
+        const bool was_active = tracker.active();
+        const Verdict v = tracker.end(m);
+        ++counters.control;
+        if (!v.note.empty()) log(v.note);
+        if (was_active && !tracker.active()) {
+          log(cat("series ", tracker.series(), " ended"));
+          if (projections) finish_projections(arrived);
+          else lane.put(Work{true, {}, arrived, nullptr});
+          if (options.exit_after_series && ++ended >= options.exit_after_series) done = true;
+        }
+      }
+    } catch (const Rejection& r) {
+      ++counters.received;
+      counters.reject(r.reason());
+      log(cat("message ", message, ": rejected (", r.reason(), "): ", r.what()));
+    }
+  }
+  if (projections && !failed) {  // drain: what the stream gave so far is reconstructed
+    finish_projections(Clock::now());
+    if (assembler.waiting_references()) counters.drop("incomplete", assembler.waiting_references());
+  }
+  lane.close();
+  worker.join();
+  publisher.join();
+  if (writer) writer->close();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace sira::serve
