@@ -271,7 +271,11 @@ struct H5File::Impl {
 H5File::H5File(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 H5File::H5File(H5File&&) noexcept = default;
 H5File& H5File::operator=(H5File&&) noexcept = default;
-H5File::~H5File() = default;
+// The handles close as the members go, on whichever thread destroys the file
+// (a stream's writer may be destroyed on another thread than the one writing).
+H5File::~H5File() {
+  if (impl_) silence_hdf5_errors();
+}
 
 H5File H5File::open(const std::string& path) {
   require_hdf5_file(path);
