@@ -13,6 +13,7 @@
 #include "core/atomic_output.hpp"
 #include "io/file_lock.hpp"
 #include "io/h5_id.hpp"
+#include "io/hdf5_preflight.hpp"
 #include "io/samples.hpp"
 #include "io/slice_range.hpp"
 #include "sira/error.hpp"
@@ -45,11 +46,15 @@ std::string hdf5_detail() {
   return text.empty() ? text : ": " + text;
 }
 
-// Before opening an existing file: refuses (naming it) a missing or non-HDF5 one.
+// Before opening an existing file (to read or to edit): refuses (naming it) a
+// missing or non-HDF5 one. The file is first walked by a child process
+// (hdf5_preflight.hpp), so that a corrupt file crashing libhdf5 becomes an
+// error instead of a crash.
 void require_hdf5_file(const std::string& path) {
   silence_hdf5_errors();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, ": no such file");
+  preflight_hdf5_input(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, ": not an HDF5 file", hdf5_detail());
 }
 
