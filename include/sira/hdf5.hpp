@@ -34,6 +34,12 @@ class H5File {
   bool has(const std::string& dataset) const;
   std::vector<std::size_t> shape(const std::string& dataset) const;
   DType dtype(const std::string& dataset) const;  // the tag read() gives
+  // Refuses (naming the file and dataset) a dataset whose declared size the
+  // file cannot hold: storage never written (an unwritten chunked dataset of
+  // 65536^2 is a few hundred bytes), or lying past the end of a truncated file,
+  // beyond what its filters can expand. read_slices checks the slices it
+  // reads; this checks the whole dataset (before sizing buffers by its shape).
+  void require_stored(const std::string& dataset) const;
 
   // 2-D or 3-D numeric dataset; uint8/uint16/float32 keep their dtype tag,
   // other numeric types are converted to float32.

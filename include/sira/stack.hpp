@@ -43,4 +43,13 @@ inline constexpr std::size_t kMaxDim = 1u << 16;          // per axis
 inline constexpr std::size_t kMaxSamples = std::size_t(1) << 33;  // 8 G samples
 void check_dims(std::size_t d, std::size_t h, std::size_t w, const std::string& what);
 
+// The most samples one read of a file may allocate: the environment variable
+// SIRA_MAX_SAMPLES when set (a whole number; suffixes k, M, G = 2^10, 2^20, 2^30),
+// else as many float32 samples as the machine has physical memory (at most
+// kMaxSamples). Readers check it, after checking that the file really holds
+// what its header declares, before allocating.
+std::size_t sample_budget();
+// Throws sira::Error naming `what` if `samples` exceed sample_budget().
+void check_sample_budget(std::size_t samples, const std::string& what);
+
 }  // namespace sira

@@ -1,6 +1,11 @@
 #include "sira/stack.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "sira/error.hpp"
 
@@ -29,6 +34,41 @@ void check_dims(std::size_t d, std::size_t h, std::size_t w, const std::string& 
     fail(what, ": dimensions ", d, "x", h, "x", w, " exceed the limit of ", kMaxDim, " per axis");
   if (d * h > kMaxSamples / w)
     fail(what, ": ", d, "x", h, "x", w, " samples exceed the limit of ", kMaxSamples);
+}
+
+std::size_t sample_budget() {
+  if (const char* text = std::getenv("SIRA_MAX_SAMPLES"); text && *text) {
+    const std::string s(text);
+    std::size_t used = 0;
+    unsigned long long v = 0;
+    try {
+      v = std::stoull(s, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    unsigned shift = 0;
+    if (used + 1 == s.size()) {
+      const char unit = s.back();
+      shift = unit == 'k' || unit == 'K' ? 10 : unit == 'M' ? 20 : unit == 'G' ? 30 : 64;
+      if (shift < 64) ++used;
+    }
+    if (used == 0 || used != s.size() || s[0] == '-' || v == 0 || (shift && v > (kMaxSamples >> shift)))
+      fail("SIRA_MAX_SAMPLES='", s, "': expected a whole number of samples from 1 to ", kMaxSamples,
+           " (suffix k, M or G allowed)");
+    return std::min<std::size_t>(kMaxSamples, std::size_t(std::min<unsigned long long>(v, kMaxSamples)) << shift);
+  }
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return kMaxSamples;
+  const std::size_t bytes = std::size_t(pages) * std::size_t(page);
+  return std::min(kMaxSamples, bytes / sizeof(float));
+}
+
+void check_sample_budget(std::size_t samples, const std::string& what) {
+  const std::size_t budget = sample_budget();
+  if (samples > budget)
+    fail(what, ": reading ", samples, " samples (", samples * sizeof(float) / (1u << 20),
+         " MiB as float32) exceeds the sample budget of ", budget,
+         " (physical memory by default); set SIRA_MAX_SAMPLES to raise it");
 }
 
 Stack::Stack(std::size_t d, std::size_t h, std::size_t w, DType t)

@@ -5,6 +5,8 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -12,6 +14,7 @@
 #include "core/atomic_output.hpp"
 #include "io/file_lock.hpp"
 #include "io/h5_id.hpp"
+#include "io/hdf5_preflight.hpp"
 #include "io/samples.hpp"
 #include "io/slice_range.hpp"
 #include "sira/error.hpp"
@@ -44,11 +47,15 @@ std::string hdf5_detail() {
   return text.empty() ? text : ": " + text;
 }
 
-// Before opening an existing file: refuses (naming it) a missing or non-HDF5 one.
+// Before opening an existing file (to read or to edit): refuses (naming it) a
+// missing or non-HDF5 one. The file is first walked by a child process
+// (hdf5_preflight.hpp), so that a corrupt file crashing libhdf5 becomes an
+// error instead of a crash.
 void require_hdf5_file(const std::string& path) {
   silence_hdf5_errors();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, ": no such file");
+  preflight_hdf5_input(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, ": not an HDF5 file", hdf5_detail());
 }
 
@@ -154,6 +161,45 @@ struct H5File::Impl {
     return dims;
   }
 
+  // How many bytes one stored byte may decode to through the dataset's
+  // filters (0: a filter with no known bound; the sample budget applies).
+  static std::uint64_t max_expansion(hid_t dcpl) {
+    std::uint64_t ratio = 1;
+    const int n = H5Pget_nfilters(dcpl);
+    for (int i = 0; i < n; ++i) {
+      unsigned flags = 0;
+      std::size_t cd_count = 0;
+      const H5Z_filter_t id = H5Pget_filter2(dcpl, unsigned(i), &flags, &cd_count, nullptr, 0, nullptr, nullptr);
+      if (id == H5Z_FILTER_DEFLATE) ratio *= 1032;  // deflate's limit
+      else if (id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_FLETCHER32) return 0;
+      if (ratio > (std::uint64_t(1) << 40)) return 0;
+    }
+    return ratio;
+  }
+
+  // `samples` samples of dataset `name` must be held by the file: its
+  // allocated storage (within the file's size), expanded at most by its filters.
+  void require_content(hid_t ds, const std::string& name, std::size_t samples) const {
+    H5PlistId dcpl(H5Dget_create_plist(ds));
+    if (!dcpl.valid()) fail_at(name, "cannot read the storage layout of");
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    // Virtual datasets and external raw files keep their data outside this file.
+    if (layout == H5D_VIRTUAL || H5Pget_external_count(dcpl.get()) > 0) return;
+    const std::uint64_t ratio = max_expansion(dcpl.get());
+    if (ratio == 0) return;
+    H5TypeId type(H5Dget_type(ds));
+    const std::uint64_t wanted = std::uint64_t(samples) * H5Tget_size(type.get());
+    hsize_t file_size = 0;
+    if (H5Fget_filesize(file.get(), &file_size) < 0) fail_at(name, "cannot read the file size for");
+    const std::uint64_t stored = std::min<std::uint64_t>(H5Dget_storage_size(ds), file_size);
+    H5Eclear2(H5E_DEFAULT);
+    if (wanted > stored * ratio)
+      fail(path, ": dataset '", name, "' declares ", wanted, " bytes (", samples,
+           " samples) but the file holds only ", stored, " bytes of it",
+           ratio > 1 ? cat(" (its filters expand at most ", ratio, "x)") : std::string(),
+           ": never written, or the file is truncated or corrupt");
+  }
+
   static DType tag_of(hid_t ds) {
     H5TypeId type(H5Dget_type(ds));
     const std::size_t size = H5Tget_size(type.get());
@@ -231,7 +277,11 @@ struct H5File::Impl {
 H5File::H5File(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 H5File::H5File(H5File&&) noexcept = default;
 H5File& H5File::operator=(H5File&&) noexcept = default;
-H5File::~H5File() = default;
+// The handles close as the members go, on whichever thread destroys the file
+// (a stream's writer may be destroyed on another thread than the one writing).
+H5File::~H5File() {
+  if (impl_) silence_hdf5_errors();
+}
 
 H5File H5File::open(const std::string& path) {
   require_hdf5_file(path);
@@ -308,6 +358,15 @@ DType H5File::dtype(const std::string& dataset) const {
   return Impl::tag_of(ds.get());
 }
 
+void H5File::require_stored(const std::string& dataset) const {
+  auto& f = live(impl_);
+  H5DatasetId ds = f.open_dataset(dataset);
+  H5SpaceId space(H5Dget_space(ds.get()));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n < 0) f.fail_at(dataset, "cannot read the shape of");
+  f.require_content(ds.get(), dataset, std::size_t(n));
+}
+
 Stack H5File::read(const std::string& dataset) const { return read_slices(dataset, 0, 0); }
 
 Stack H5File::read_slices(const std::string& dataset, std::size_t first, std::size_t count) const {
@@ -321,6 +380,8 @@ Stack H5File::read_slices(const std::string& dataset, std::size_t first, std::si
   const std::string what = cat(f.path, ":", dataset);
   check_dims(depth, height, width, what);
   count = resolve_slice_count(depth, first, count, what);
+  f.require_content(ds.get(), dataset, count * height * width);
+  check_sample_budget(count * height * width, what);
 
   Stack s(count, height, width, Impl::tag_of(ds.get()));
   s.is_2d = is_2d;
@@ -348,6 +409,8 @@ std::vector<double> H5File::read_vector(const std::string& dataset) const {
   if (dims.size() != 1)
     fail(f.path, ": dataset '", dataset, "' has shape ", shape_text(dims), "; expected a 1-D vector");
   if (dims[0] > kMaxSamples) fail(f.path, ": dataset '", dataset, "' is too long (", dims[0], ")");
+  f.require_content(ds.get(), dataset, dims[0]);
+  check_sample_budget(dims[0] * 2, cat(f.path, ":", dataset));  // float64: two samples' worth
   std::vector<double> v(dims[0]);
   if (!v.empty() &&
       H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)

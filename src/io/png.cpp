@@ -9,6 +9,9 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -126,6 +129,30 @@ struct Opened {
   explicit Opened(const std::string& path) : file(path, "rb") {}
 };
 
+// Bytes of compressed image data (the IDAT chunks) in the file: a PNG cannot
+// decode to more than deflate's 1032x of them, so a tiny file declaring a huge
+// image is refused before the image is allocated. False if the chunk list is
+// broken (libpng then reports the details).
+bool idat_bytes(FILE* fp, std::uint64_t file_size, std::uint64_t* total) {
+  const long start = std::ftell(fp);
+  std::uint64_t pos = 8, sum = 0;
+  bool ok = false;
+  unsigned char head[8];
+  while (pos + 12 <= file_size && std::fseek(fp, long(pos), SEEK_SET) == 0 &&
+         std::fread(head, 1, 8, fp) == 8) {
+    const std::uint64_t length = (std::uint64_t(head[0]) << 24) | (head[1] << 16) | (head[2] << 8) | head[3];
+    if (std::memcmp(head + 4, "IDAT", 4) == 0) sum += length;
+    if (std::memcmp(head + 4, "IEND", 4) == 0) {
+      ok = true;
+      break;
+    }
+    pos += 12 + length;
+  }
+  std::fseek(fp, start, SEEK_SET);
+  *total = std::min(sum, file_size);
+  return ok || sum > 0;
+}
+
 // Opens the file and validates its header; pixels are not read yet.
 std::unique_ptr<Opened> open_png(const std::string& path) {
   auto f = std::make_unique<Opened>(path);
@@ -144,6 +171,14 @@ std::unique_ptr<Opened> open_png(const std::string& path) {
   if (h.bit_depth != 8 && h.bit_depth != 16)
     fail(path, ": ", h.bit_depth, "-bit grayscale PNG refused: only 8- or 16-bit are read");
   check_dims(1, h.height, h.width, path);
+  std::error_code ec;
+  const std::uint64_t file_size = std::filesystem::file_size(path, ec);
+  std::uint64_t stored = 0;
+  const std::uint64_t decoded = std::uint64_t(h.height) * h.width * (h.bit_depth / 8);
+  if (ec || !idat_bytes(f->file.get(), file_size, &stored) || decoded > stored * 1032 + 1032)
+    fail(path, ": declares ", h.width, "x", h.height, " (", decoded, " bytes) but holds only ",
+         stored, " bytes of compressed image data (at most ", stored * 1032,
+         " bytes decoded; truncated or corrupt PNG)");
   f->dtype = h.bit_depth == 16 ? DType::u16 : DType::u8;
   return f;
 }
@@ -178,6 +213,7 @@ StackInfo probe_png(const std::string& file) {
 Stack read_png(const std::string& file, std::size_t first, std::size_t count) {
   const auto f = open_png(file);
   resolve_slice_count(1, first, count, file);
+  check_sample_budget(std::size_t(f->header.height) * f->header.width, file);
   Stack s(1, f->header.height, f->header.width, f->dtype);
   const std::size_t item = dtype_size(f->dtype);
   const std::size_t row_bytes = std::size_t(f->header.width) * item;

@@ -25,6 +25,7 @@ StackInfo probe_stack(const std::string& spec) {
       const bool is_2d = dims.size() == 2;
       const StackInfo info{is_2d ? 1 : dims[0], dims[dims.size() - 2], dims.back(), dtype, is_2d};
       check_dims(info.depth, info.height, info.width, spec);
+      f.require_stored(loc.dataset);  // readers size their buffers by this shape
       return info;
     }
   }

@@ -13,6 +13,7 @@ namespace sira {
 
 Stack StackReader::read_slices(std::size_t first, std::size_t count) {
   count = io::resolve_slice_count(info_.depth, first, count, spec_);
+  check_sample_budget(count * info_.height * info_.width, spec_);
   return read_range(first, count);
 }
 

@@ -138,6 +138,75 @@ void decode_rows(const unsigned char* in, std::size_t n, DType t, float* out) {
   }
 }
 
+// How many bytes one stored byte of `compression` may decode to, at most
+// (0: no known bound; the sample budget applies).
+std::uint64_t max_expansion(std::uint16_t compression) {
+  switch (compression) {
+    case COMPRESSION_NONE: return 1;
+    case COMPRESSION_PACKBITS: return 64;          // 2 bytes -> a run of 128
+    case COMPRESSION_LZW: return 4096;             // a code of >= 9 bits -> <= 4096 bytes
+    case COMPRESSION_ADOBE_DEFLATE:
+    case COMPRESSION_DEFLATE: return 1032;         // deflate's limit
+    default: return 0;
+  }
+}
+
+// Before a page is allocated or decoded: every strip/tile must lie inside the
+// file, and what they hold must be able to decode to the page (a 150-byte file
+// declaring 65536 x 65536 is refused here, not after 16 GB were zero-filled),
+// and a tile may not be absurdly larger than the image.
+void check_page_content(const TiffFile& f, const PageLayout& p, std::size_t page,
+                        std::uint64_t file_size) {
+  TIFF* tif = f.get();
+  const std::string where = cat(f.name(), ": page ", page);
+  const std::uint64_t item = dtype_size(p.dtype);
+  std::uint64_t decoded = std::uint64_t(p.width) * p.height * item;
+  const bool tiled = TIFFIsTiled(tif);
+  if (tiled) {
+    std::uint32_t tile_w = 0, tile_h = 0;
+    TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tile_w);
+    TIFFGetField(tif, TIFFTAG_TILELENGTH, &tile_h);
+    if (tile_w == 0 || tile_h == 0 || tile_w > kMaxDim || tile_h > kMaxDim)
+      fail(where, ": invalid tile size ", tile_w, "x", tile_h);
+    // Tiles are multiples of 16; one larger than the image rounded up to 256
+    // (what writers pick for small images) is a corrupt or hostile header.
+    const auto round_up = [](std::uint64_t v) { return (v + 255) / 256 * 256; };
+    if (tile_w > round_up(p.width) || tile_h > round_up(p.height))
+      fail(where, ": tiles of ", tile_w, "x", tile_h, " are larger than the ", p.width, "x",
+           p.height, " image (corrupt file)");
+    const std::uint64_t across = (p.width + tile_w - 1) / tile_w, down = (p.height + tile_h - 1) / tile_h;
+    decoded = across * down * tile_w * tile_h * item;
+  }
+  const std::uint32_t n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+  if (n == 0) fail(where, ": no ", tiled ? "tiles" : "strips", " (corrupt file)", f.detail());
+  std::uint64_t stored = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    int err = 0;
+    const std::uint64_t offset = TIFFGetStrileOffsetWithErr(tif, i, &err);
+    const std::uint64_t bytes = err ? 0 : TIFFGetStrileByteCountWithErr(tif, i, &err);
+    if (err) fail(where, ": cannot read the ", tiled ? "tile" : "strip", " table (corrupt file)", f.detail());
+    if (offset > file_size || bytes > file_size - offset)
+      fail(where, ": ", tiled ? "tile " : "strip ", i, " (", bytes, " bytes at offset ", offset,
+           ") lies beyond the end of the ", file_size, "-byte file (truncated or corrupt file)");
+    stored += bytes;
+  }
+  std::uint16_t compression = COMPRESSION_NONE;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+  const std::uint64_t ratio = max_expansion(compression);
+  if (ratio && decoded > stored * ratio)
+    fail(where, ": declares ", p.width, "x", p.height, " ", dtype_name(p.dtype), " (", decoded,
+         " bytes) but its ", tiled ? "tiles" : "strips", " hold only ", stored, " bytes",
+         compression == COMPRESSION_NONE ? "" : cat(" (compression ", compression, " expands at most ", ratio, "x)"),
+         " (truncated or corrupt file)");
+}
+
+std::uint64_t file_size_of(const std::string& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) fail(file, ": cannot read the file size (", ec.message(), ")");
+  return size;
+}
+
 void read_strips(const TiffFile& f, const PageLayout& p, std::size_t page, float* out) {
   TIFF* tif = f.get();
   const std::size_t item = dtype_size(p.dtype);
@@ -223,17 +292,29 @@ Stack read_tiff(const std::string& file, std::size_t first, std::size_t count) {
   select_page(f, first);
   const PageLayout layout = describe_page(f, first);
   check_dims(count, layout.height, layout.width, file);
+  // Every page of the range is checked against the file before the stack is allocated.
+  const std::uint64_t file_size = file_size_of(file);
+  const auto check_page = [&](std::size_t page) {
+    const PageLayout p = describe_page(f, page);
+    if (!(p == layout))
+      fail(file, ": page ", page, " is ", p.width, "x", p.height, " ", dtype_name(p.dtype),
+           " but page ", first, " is ", layout.width, "x", layout.height, " ",
+           dtype_name(layout.dtype), "; all pages of a stack must match");
+    check_page_content(f, layout, page, file_size);
+  };
+  for (std::size_t d = 0; d < count; ++d) {
+    if (d > 0 && !TIFFReadDirectory(f.get())) fail(file, ": cannot read page ", first + d, f.detail());
+    check_page(first + d);
+  }
+  check_sample_budget(count * layout.height * layout.width, file);
+  if (count > 1) select_page(f, first);
   Stack s(count, layout.height, layout.width, layout.dtype);
   s.is_2d = pages == 1;
   for (std::size_t d = 0; d < count; ++d) {
     const std::size_t page = first + d;
     if (d > 0) {
       select_page(f, page);
-      const PageLayout p = describe_page(f, page);
-      if (!(p == layout))
-        fail(file, ": page ", page, " is ", p.width, "x", p.height, " ", dtype_name(p.dtype),
-             " but page ", first, " is ", layout.width, "x", layout.height, " ",
-             dtype_name(layout.dtype), "; all pages of a stack must match");
+      check_page(page);
     }
     if (TIFFIsTiled(f.get())) read_tiles(f, layout, page, s.slice(d));
     else read_strips(f, layout, page, s.slice(d));
@@ -256,20 +337,18 @@ class TiffStackReader final : public StackReader {
     check_dims(pages, layout_.height, layout_.width, file);
     spec_ = file;
     info_ = StackInfo{pages, layout_.height, layout_.width, layout_.dtype, pages == 1};
+    file_size_ = file_size_of(file);
   }
 
  protected:
   Stack read_range(std::size_t first, std::size_t count) override {
+    // Every page of the range is checked against the file before the block is allocated.
+    for (std::size_t d = 0; d < count; ++d) check_page(first + d);
     Stack s(count, layout_.height, layout_.width, layout_.dtype);
     s.is_2d = info_.is_2d;
     for (std::size_t d = 0; d < count; ++d) {
       const std::size_t page = first + d;
-      go_to(page);
-      const PageLayout p = describe_page(tiff_, page);
-      if (!(p == layout_))
-        fail(tiff_.name(), ": page ", page, " is ", p.width, "x", p.height, " ",
-             dtype_name(p.dtype), " but page 0 is ", layout_.width, "x", layout_.height, " ",
-             dtype_name(layout_.dtype), "; all pages of a stack must match");
+      if (count > 1) check_page(page);
       if (TIFFIsTiled(tiff_.get())) read_tiles(tiff_, layout_, page, s.slice(d));
       else read_strips(tiff_, layout_, page, s.slice(d));
     }
@@ -277,6 +356,15 @@ class TiffStackReader final : public StackReader {
   }
 
  private:
+  void check_page(std::size_t page) {
+    go_to(page);
+    const PageLayout p = describe_page(tiff_, page);
+    if (!(p == layout_))
+      fail(tiff_.name(), ": page ", page, " is ", p.width, "x", p.height, " ",
+           dtype_name(p.dtype), " but page 0 is ", layout_.width, "x", layout_.height, " ",
+           dtype_name(layout_.dtype), "; all pages of a stack must match");
+    check_page_content(tiff_, layout_, page, file_size_);
+  }
   static const std::string& checked(const std::string& file) {
     require_file(file);
     return file;
@@ -290,6 +378,7 @@ class TiffStackReader final : public StackReader {
   }
   TiffFile tiff_;
   PageLayout layout_;
+  std::uint64_t file_size_ = 0;
   std::size_t current_ = 0;
 };
 

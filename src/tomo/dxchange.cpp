@@ -215,6 +215,10 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& in, Inpu
   if (angles == 0 || total_rows == 0 || cols == 0)
     fail(where, ": holds no projections (shape ", angles, " x ", total_rows, " x ", cols,
          "; angles x rows x columns)");
+  // Before anything is enumerated or sized by the shape: a (1, 2^40, 1) header
+  // must not make a row list of 2^40 entries.
+  check_dims(angles, total_rows, cols, where);
+  f.require_stored(kData);
   const std::vector<std::size_t> rows = resolve_rows(in, total_rows, where);
 
   std::vector<double> theta_file;

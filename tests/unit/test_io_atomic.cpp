@@ -2,10 +2,19 @@
 // never damages an existing target.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <functional>
+#include <optional>
+#include <thread>
 
+#include "sira/hdf5.hpp"
 #include "sira/io.hpp"
 #include "test_io_helpers.hpp"
 
@@ -62,3 +71,95 @@ TEST(IoAtomicWrite, ReplacesAnExistingTargetWhole) {
 }
 
 }  // namespace
+
+namespace {
+
+// The pid of a process that has exited (and was reaped).
+long dead_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+std::string this_host() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+// A SIGKILLed writer leaves its temporary; the next writer of the same target on
+// this host removes it once its pid is gone, and nothing else.
+TEST(IoAtomicWrite, TemporariesOfDeadProcessesAreReclaimedByTheNextWriter) {
+  ScratchDir dir;
+  const long dead = dead_pid();
+  const std::string host = this_host();
+  ASSERT_EQ(host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"),
+            std::string::npos) << "host name needs the test to sanitise it: " << host;
+  const std::vector<std::string> stale{".out.tif.tmp-" + std::to_string(dead) + "-0@" + host,
+                                       ".out.tif.tmp-" + std::to_string(dead) + "-7"};  // older name
+  const std::vector<std::string> kept{
+      ".out.tif.tmp-1-0@" + host,                                  // pid 1 is running
+      ".out.tif.tmp-" + std::to_string(dead) + "-0@another-host",  // not ours to judge
+      ".other.tif.tmp-" + std::to_string(dead) + "-0@" + host,     // another target
+      ".out.tif.tmp-x-0@" + host};                                 // not a name sira makes
+  for (const auto& name : stale) std::ofstream(dir.file(name)) << "partial";
+  for (const auto& name : kept) std::ofstream(dir.file(name)) << "partial";
+
+  testing::internal::CaptureStderr();
+  sira::write_stack(dir.file("out.tif"), sample_stack(2, 3, 3, DType::u8));
+  const std::string said = testing::internal::GetCapturedStderr();
+
+  std::vector<std::string> expected = kept;
+  expected.push_back("out.tif");
+  std::sort(expected.begin(), expected.end());
+  std::vector<std::string> now = dir.entries();
+  std::sort(now.begin(), now.end());
+  EXPECT_EQ(now, expected);
+  for (const auto& name : stale) EXPECT_NE(said.find(name), std::string::npos) << said;
+  EXPECT_NE(said.find("no longer running"), std::string::npos) << said;
+  EXPECT_EQ(sira::read_stack(dir.file("out.tif")).data, sample_stack(2, 3, 3, DType::u8).data);
+}
+
+// Debian's HDF5 is thread-safe, so its automatic error printing is per thread:
+// failures on a thread that never called HDF5 before, and an H5File destroyed
+// on another thread than the one that made it, print nothing of HDF5's own.
+TEST(IoHdf5Errors, SilentOnEveryThread) {
+  ScratchDir dir;
+  std::ofstream(dir.file("fake.h5")) << "not hdf5";
+  sira::write_stack(dir.file("real.h5") + ":/d", sample_stack(2, 3, 3, DType::u8));
+  std::optional<sira::H5File> made;
+  std::thread([&] { made.emplace(sira::H5File::create(dir.file("new.h5"))); }).join();
+
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const std::string log = dir.file("stderr.txt");
+  std::FILE* sink = std::fopen(log.c_str(), "w");
+  ::dup2(::fileno(sink), 2);
+  int errors = 0;
+  std::thread([&] {
+    for (auto op : std::vector<std::function<void()>>{
+             [&] { sira::H5File::open(dir.file("fake.h5")); },
+             [&] { sira::H5File::open(dir.file("real.h5")).read("/missing"); },
+             [&] { sira::H5File::open(dir.file("real.h5")).read_vector("/d"); },
+             [&] { sira::H5File::open(dir.file("real.h5")).attr_number("/d", "none"); },
+             [&] { made.reset(); throw sira::Error("destroyed"); }}) {
+      try {
+        op();
+      } catch (const sira::Error&) {
+        ++errors;
+      }
+    }
+  }).join();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::fclose(sink);
+  std::ifstream in(log);
+  const std::string printed{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_EQ(errors, 5);
+  EXPECT_EQ(printed, "") << "HDF5 printed on a fresh thread";
+}
