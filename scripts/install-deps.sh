@@ -13,8 +13,8 @@ packages=(
   pybind11-dev python3-dev
   # independent oracles used by the tests (Debian's Python stack at /usr/bin/python3)
   python3-torch python3-skimage python3-h5py python3-numpy python3-tifffile python3-pil
-  # ONNX export tests: the ONNX checker; node/npm install onnxruntime-node (as bench/ does)
-  python3-onnx nodejs npm
+  # ONNX export tests: the ONNX checker (node/npm for onnxruntime-node: see below)
+  python3-onnx
   # sira serve / stream-sim (docs/serve.md): ZeroMQ, CBOR, LZ4, the metrics endpoint
   cppzmq-dev libzmq3-dev libcbor-dev liblz4-dev libcpp-httplib-dev
   # the serve tests: an independent CBOR/ZeroMQ/LZ4 side and HDF5's LZ4 (32004) and
@@ -31,6 +31,13 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js and npm (the ONNX tests install onnxruntime-node with npm) are wanted as
+# commands, not as Debian packages: a machine may have NodeSource's nodejs, which
+# bundles npm and conflicts with Debian's npm package. Install Debian's only when
+# the command is absent.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
