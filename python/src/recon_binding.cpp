@@ -14,7 +14,7 @@
 #include "sira/error.hpp"
 #include "sira/tomo/fbp.hpp"
 #include "sira/tomo/projector.hpp"
-#include "thread_limit.hpp"
+#include "core/thread_limit.hpp"
 
 namespace py = pybind11;
 
@@ -48,8 +48,7 @@ py::array_t<float> recon(const py::array& sinogram, const Angles& angles, std::o
   const double* a = angles.data();
   {
     py::gil_scoped_release nogil;
-    ScopedThreadCount keep_callers_threads;
-    if (threads > 0) omp_set_num_threads(threads);
+    ThreadLimit keep_callers_threads(threads);
     check_dims(in.depth, in.height, in.width, "sinogram");
     tomo::Sinograms sino;
     sino.data = Stack(in.depth, in.height, in.width);

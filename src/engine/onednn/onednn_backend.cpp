@@ -17,7 +17,7 @@
 #include "engine/onednn/cpu_support.hpp"
 #include "engine/onednn/network.hpp"
 #include "engine/onednn/plan.hpp"
-#include "engine/onednn/thread_limit.hpp"
+#include "core/thread_limit.hpp"
 #include "engine/onednn/weight_store.hpp"
 #include "sira/error.hpp"
 
