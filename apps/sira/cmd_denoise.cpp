@@ -35,10 +35,7 @@ struct DenoiseOptions {
   std::string model, input, output, preview, dtype;
   EngineOptions engine;
   bool in_place = false;
-  std::string int8_ranges = "input";
-  std::size_t int8_calibration_slices = 4;
-  std::size_t int8_calibration_window = 512;
-  double int8_percentile = 99.9;  // measured best on the real validation (docs/quantization.md)
+  InputRangeOptions int8;
 };
 
 Runner setup_denoise(CLI::App& sub) {
@@ -76,22 +73,22 @@ Runner setup_denoise(CLI::App& sub) {
                  "the CPU lacks it); int8 (a model from sira quantize). See docs/quantization.md")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
-  sub.add_option("--int8-ranges", opts->int8_ranges,
+  sub.add_option("--int8-ranges", opts->int8.ranges,
                  "int8 activation ranges: input = re-observed on a few slices of this input before the "
                  "run (weights unchanged; a model's stored ranges fit only data of its calibration's "
                  "noise level); model = the ranges stored in the model. See docs/quantization.md")
       ->check(CLI::IsMember({"input", "model"}))
       ->capture_default_str();
-  sub.add_option("--int8-calibration-slices", opts->int8_calibration_slices,
+  sub.add_option("--int8-calibration-slices", opts->int8.slices,
                  "Slices of the input (evenly spaced) the int8 ranges are observed on")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  sub.add_option("--int8-calibration-window", opts->int8_calibration_window,
+  sub.add_option("--int8-calibration-window", opts->int8.window,
                  "Edge of the centred window of each slice the int8 ranges are observed on (0 = whole "
                  "slices; observing runs the fp32 network on the slow observing kernels, ~1.5 s per 512² slice)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  sub.add_option("--int8-percentile", opts->int8_percentile,
+  sub.add_option("--int8-percentile", opts->int8.percentile,
                  "Percentile of each activation's samples kept by the ranges observed on the input")
       ->check(CLI::Range(50.0, 100.0))
       ->capture_default_str();
@@ -125,16 +122,16 @@ Runner setup_denoise(CLI::App& sub) {
     if (!opts->preview.empty()) check_writable(opts->preview);
     Model model = load_model(opts->model);
     std::string ranges_note, ranges_record;
-    if (opts->engine.precision == "int8" && model.quant && opts->int8_ranges == "input") {
+    if (opts->engine.precision == "int8" && model.quant && opts->int8.ranges == "input") {
       QuantizeOptions calibration;
       calibration.threads = opts->engine.threads;
-      calibration.percentile = opts->int8_percentile;
-      const auto slices = input_calibration_slices(opts->input, opts->int8_calibration_slices,
-                                                   model.config.slices, opts->int8_calibration_window);
+      calibration.percentile = opts->int8.percentile;
+      const auto slices = input_calibration_slices(opts->input, opts->int8.slices,
+                                                   model.config.slices, opts->int8.window);
       model = recalibrate_activations(model, slices, calibration);
       ranges_note = cat(", int8 ranges from ", slices.size(), " input slice(s)");
-      ranges_record = cat("input: ", slices.size(), " slice(s), centred window ", opts->int8_calibration_window,
-                          ", percentile ", opts->int8_percentile);
+      ranges_record = cat("input: ", slices.size(), " slice(s), centred window ", opts->int8.window,
+                          ", percentile ", opts->int8.percentile);
     } else if (opts->engine.precision == "int8") {
       ranges_note = ", int8 ranges of the model";
       ranges_record = "model";

@@ -52,6 +52,15 @@ Model quantize_model(const Model& model, const std::vector<CalibrationImages>& c
                      const QuantizeOptions& options);
 
 // Activation ranges from the data being denoised (src/quant/input_ranges.cpp).
+// How an int8 run gets them: `sira denoise --int8-*` and sira.denoise(int8_*=)
+// share these defaults (docs/quantization.md "Ranges from the input").
+struct InputRangeOptions {
+  std::string ranges = "input";  // input = re-observed on the input; model = the stored ranges
+  std::size_t slices = 4;        // evenly spaced slices observed
+  std::size_t window = 512;      // edge of the centred window of each (0 = whole slices)
+  double percentile = 99.9;      // measured best on the real validation
+};
+
 // `count` indices spread evenly over [0, depth) (fewer when depth < count).
 std::vector<std::size_t> evenly_spaced_slices(std::size_t depth, std::size_t count);
 

@@ -19,7 +19,7 @@
 #include "sira/engine.hpp"
 #include "sira/error.hpp"
 #include "sira/quantize.hpp"
-#include "thread_limit.hpp"
+#include "core/thread_limit.hpp"
 
 namespace py = pybind11;
 
@@ -33,13 +33,6 @@ std::atomic<int> running{0};
 struct Running {
   Running() { ++running; }
   ~Running() { --running; }
-};
-
-struct Int8RangeOptions {
-  std::string ranges = "input";  // input | model, as sira denoise --int8-ranges
-  std::size_t slices = 4;
-  std::size_t window = 512;
-  double percentile = 99.9;
 };
 
 // Where row y of output slice d goes: the output has the input's shape, C order,
@@ -78,7 +71,7 @@ void write_rows(const OutputLayout& o, std::size_t d, std::size_t first_row, std
 }
 
 void run_denoise(const ArrayLayout& in, const OutputLayout& out, const LoadedModel& loaded,
-                 const EngineOptions& engine_options, const Int8RangeOptions& int8) {
+                 const EngineOptions& engine_options, const InputRangeOptions& int8) {
   const std::string what = "array";
   check_dims(in.depth, in.height, in.width, what);
   const FloatSlices slices(in);
@@ -137,11 +130,11 @@ py::array_t<float> denoise(const py::array& input, const std::shared_ptr<LoadedM
   engine_options.threads = threads;
   engine_options.tile = tile;
   engine_options.halo = halo;
-  const Int8RangeOptions int8{int8_ranges, int8_calibration_slices, int8_calibration_window, int8_percentile};
+  const InputRangeOptions int8{int8_ranges, int8_calibration_slices, int8_calibration_window, int8_percentile};
   {
     py::gil_scoped_release nogil;
     const Running counted;
-    ScopedThreadCount keep_callers_threads;
+    ThreadLimit keep_callers_threads(0);
     run_denoise(in, out_layout, *model, engine_options, int8);
   }
   return out;
@@ -151,8 +144,10 @@ py::array_t<float> denoise(const py::array& input, const std::shared_ptr<LoadedM
 
 void bind_denoise(py::module_& m) {
   m.def("denoise", &denoise, py::arg("array"), py::arg("model"), py::arg("axis") = 0, py::arg("precision") = "fp32",
-        py::arg("tile") = 0, py::arg("threads") = 0, py::arg("backend") = "auto", py::kw_only(), py::arg("halo") = -1, py::arg("int8_ranges") = "input", py::arg("int8_calibration_slices") = 4,
-        py::arg("int8_calibration_window") = 512, py::arg("int8_percentile") = 99.9,
+        py::arg("tile") = 0, py::arg("threads") = 0, py::arg("backend") = "auto", py::kw_only(), py::arg("halo") = -1, py::arg("int8_ranges") = InputRangeOptions{}.ranges,
+        py::arg("int8_calibration_slices") = InputRangeOptions{}.slices,
+        py::arg("int8_calibration_window") = InputRangeOptions{}.window,
+        py::arg("int8_percentile") = InputRangeOptions{}.percentile,
         R"(Denoises one slice (H, W) or slices (N, H, W) with `model` (sira.load_model).
 
 array: float32, uint16 or uint8, any strides; axis: the axis holding the slices
