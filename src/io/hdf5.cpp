@@ -592,17 +592,19 @@ std::vector<std::string> H5File::attr_names(const std::string& object) const {
   if (!target.valid()) f.fail_at(object, "cannot open");
   H5O_info_t info;
   if (H5Oget_info2(target.get(), &info, H5O_INFO_NUM_ATTRS) < 0) f.fail_at(object, "cannot list the attributes of");
+  const auto name_at = [&](H5_index_t index, hsize_t i, char* text, std::size_t size) {
+    return H5Aget_name_by_idx(target.get(), ".", index, H5_ITER_INC, i, text, size, H5P_DEFAULT);
+  };
+  // Creation order where the file tracks it, else name order.
+  const H5_index_t index =
+      info.num_attrs > 0 && name_at(H5_INDEX_CRT_ORDER, 0, nullptr, 0) >= 0 ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.num_attrs; ++i) {
-    const ssize_t n = H5Aget_name_by_idx(target.get(), ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, nullptr, 0,
-                                         H5P_DEFAULT);
-    const ssize_t m = n >= 0 ? n : H5Aget_name_by_idx(target.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i,
-                                                      nullptr, 0, H5P_DEFAULT);
-    if (m < 0) f.fail_at(object, "cannot list the attributes of");
-    std::string name(std::size_t(m) + 1, '\0');
-    const H5_index_t index = n >= 0 ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
-    H5Aget_name_by_idx(target.get(), ".", index, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
-    name.resize(std::size_t(m));
+    const ssize_t size = name_at(index, i, nullptr, 0);
+    if (size < 0) f.fail_at(object, "cannot list the attributes of");
+    std::string name(std::size_t(size) + 1, '\0');
+    if (name_at(index, i, name.data(), name.size()) < 0) f.fail_at(object, "cannot list the attributes of");
+    name.resize(std::size_t(size));
     names.push_back(name);
   }
   return names;
@@ -610,25 +612,22 @@ std::vector<std::string> H5File::attr_names(const std::string& object) const {
 
 std::string H5File::attr_text(const std::string& object, const std::string& name) const {
   auto& f = live(impl_);
-  H5TypeId type(H5Aget_type(f.open_attr(object, name).get()));
-  switch (H5Tget_class(type.get())) {
-    case H5T_STRING: return attr_string(object, name);
-    case H5T_INTEGER: {
-      H5AttrId attr = f.open_attr(object, name);
-      H5SpaceId space(H5Aget_space(attr.get()));
-      if (H5Sget_simple_extent_npoints(space.get()) != 1) return "(array)";
-      long long value = 0;
-      if (H5Aread(attr.get(), H5T_NATIVE_LLONG, &value) < 0)
-        f.fail_at(object, cat("cannot read attribute '", name, "' of"));
-      return std::to_string(value);
-    }
-    case H5T_FLOAT: {
-      char text[32];
-      std::snprintf(text, sizeof text, "%.17g", attr_number(object, name));
-      return text;
-    }
-    default: return "(not a number or string)";
+  H5AttrId attr = f.open_attr(object, name);
+  H5TypeId type(H5Aget_type(attr.get()));
+  const H5T_class_t cls = H5Tget_class(type.get());
+  if (cls == H5T_STRING) return attr_string(object, name);
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT) return "(not a number or string)";
+  H5SpaceId space(H5Aget_space(attr.get()));
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) return "(array)";
+  if (cls == H5T_FLOAT) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", attr_number(object, name));
+    return text;
   }
+  long long value = 0;  // integers print exactly, beyond double's 2^53
+  if (H5Aread(attr.get(), H5T_NATIVE_LLONG, &value) < 0)
+    f.fail_at(object, cat("cannot read attribute '", name, "' of"));
+  return std::to_string(value);
 }
 
 void H5File::commit() {
