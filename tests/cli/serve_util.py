@@ -20,21 +20,7 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import zmq  # noqa: E402
 
-SIRA = os.environ["SIRA"]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-
-def finish():
-    if failures:
-        print(f"{len(failures)} check(s) failed:\n  " + "\n  ".join(failures))
-        raise SystemExit(1)
-    print("all checks passed")
+from sira_cli import SIRA, check, finish, ok  # noqa: E402,F401  (re-exported to the serve tests)
 
 
 def free_port():
@@ -44,9 +30,7 @@ def free_port():
 
 
 def sira(*args, timeout=300):
-    r = subprocess.run([SIRA, *args], capture_output=True, text=True, timeout=timeout)
-    assert r.returncode == 0, f"sira {' '.join(args)}: {r.stderr}"
-    return r
+    return ok(*args, timeout=timeout)
 
 
 def denoise_offline(model, stack, work, threads="2"):
@@ -93,7 +77,15 @@ class Subscriber(threading.Thread):
         self.sock = self.ctx.socket(kind)
         if kind == zmq.SUB:
             self.sock.setsockopt(zmq.SUBSCRIBE, b"")
+        # Wait until the connection stands: serve binds a moment after it starts, and
+        # the preview lane rightly drops what no consumer is connected to take.
+        monitor = self.sock.get_monitor_socket(zmq.EVENT_CONNECTED)
         self.sock.connect(endpoint)
+        connected = monitor.poll(30000)
+        self.sock.disable_monitor()
+        monitor.close(0)
+        if not connected:
+            raise RuntimeError(f"no connection to {endpoint} within 30 s (is sira serve running?)")
         self.results = []  # (header dict, H x W float32)
         self.running = True
         self.start()

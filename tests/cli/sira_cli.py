@@ -13,17 +13,25 @@ def run(*args, timeout=600):
     return subprocess.run([SIRA, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def ok(*args):
+def ok(*args, timeout=600):
     """Runs sira and asserts it succeeded."""
-    r = run(*args)
-    assert r.returncode == 0, f"{args}: {r.stderr}"
+    r = run(*args, timeout=timeout)
+    assert r.returncode == 0, f"sira {' '.join(args)}: {r.stderr}"
     return r
 
 
 def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
     if not cond:
         failures.append(what)
+
+
+def finish():
+    """Exits 1 listing the failed checks, if any."""
+    if failures:
+        print(f"{len(failures)} check(s) failed:\n  " + "\n  ".join(failures))
+        raise SystemExit(1)
+    print("all checks passed")
 
 
 def expect_error(args, needle, output, code=1):
