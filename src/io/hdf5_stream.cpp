@@ -74,8 +74,8 @@ class Hdf5StackWriter final : public StackWriter {
   }
   void finish() override {
     auto lock = hdf5_lock();
-    for (const auto& [key, value] : provenance_.fields)
-      std::visit([&](const auto& v) { file_->set_attr(dataset_, key, v); }, value);
+    for (const auto& field : provenance_.fields)  // not a structured binding: clang 14 cannot capture one
+      std::visit([&](const auto& v) { file_->set_attr(dataset_, field.first, v); }, field.second);
     file_->commit();
   }
 

@@ -35,7 +35,8 @@ Provenance& Provenance::add(const std::string& key, double value) {
 
 std::string provenance_json(const Provenance& p) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  for (const auto& [key, value] : p.fields) std::visit([&](const auto& v) { j[key] = v; }, value);
+  for (const auto& field : p.fields)  // not a structured binding: clang 14 cannot capture one
+    std::visit([&](const auto& v) { j[field.first] = v; }, field.second);
   // Paths and command lines may hold bytes that are not UTF-8: replaced, not refused.
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

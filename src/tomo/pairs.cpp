@@ -306,9 +306,8 @@ void write_pairs(const std::string& path, const PairSet& p) {
   if (!p.test_slices.empty()) f.write_vector("/test_slices", as_doubles(p.test_slices));
   if (!p.train_dose.empty()) f.write_vector("/train_dose", p.train_dose);
   if (!p.test_dose.empty()) f.write_vector("/test_dose", p.test_dose);
-  for (const auto& [name, value] : p.attributes) {
-    std::visit([&](const auto& v) { f.set_attr("/", name, v); }, value);
-  }
+  for (const auto& attribute : p.attributes)  // not a structured binding: clang 14 cannot capture one
+    std::visit([&](const auto& v) { f.set_attr("/", attribute.first, v); }, attribute.second);
   f.commit();
 }
 
