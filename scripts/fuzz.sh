@@ -11,7 +11,7 @@ build=${1:?build folder}
 seconds=${2:-60}
 src=$(cd "$(dirname "$0")/.." && pwd)
 # libhdf5 1.10.8 keeps some allocations of failed opens until exit: not sira's (docs/robustness.md).
-export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS="suppressions=$src/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 status=0
