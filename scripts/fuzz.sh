@@ -16,8 +16,10 @@ export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 status=0
 printf '%-10s %12s %10s %s\n' target execs exec/s result
+# FUZZ_TARGETS="hdf5 tiff" runs only those.
 for bin in "$build"/fuzz/fuzz_*; do
   name=${bin##*/fuzz_}
+  if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then continue; fi
   corpus="$build/fuzz/corpus/$name"
   artifacts="$build/fuzz/artifacts/$name"
   mkdir -p "$corpus" "$artifacts"

@@ -22,6 +22,17 @@
 #include <tuple>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SIRA_PREFLIGHT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIRA_PREFLIGHT_ASAN 1
+#endif
+#endif
+#ifdef SIRA_PREFLIGHT_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "io/hdf5_lock.hpp"
 #include "sira/error.hpp"
 
@@ -42,14 +53,8 @@ constexpr std::size_t kMaxObjects = 100000;
 // own checks, then refuses the file). Real files need one chunk per dataset.
 constexpr std::uint64_t kChildGrowthBytes = std::uint64_t(1) << 30;
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef SIRA_PREFLIGHT_ASAN
 constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
 #else
 constexpr bool kAddressSanitizer = false;
 #endif
@@ -171,6 +176,14 @@ herr_t walk_object(hid_t root, const char* name, const H5O_info_t* info, void* d
 [[noreturn]] void child_walk(const char* path, rlim_t address_limit) {
   struct rlimit none {0, 0};
   ::setrlimit(RLIMIT_CORE, &none);  // a crash here must not leave a core file behind
+  // The parent's handlers are not the child's: a crash must kill the child (the
+  // parent reports it), and SIGINT/SIGTERM must not run the parent's clean-up
+  // of its temporary outputs from here. Under a sanitizer, its death callback
+  // (libFuzzer's writes a crash file) is the parent's too.
+  for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGINT, SIGTERM}) ::signal(sig, SIG_DFL);
+#ifdef SIRA_PREFLIGHT_ASAN
+  __sanitizer_set_death_callback(nullptr);
+#endif
   struct rlimit current {};
   if (address_limit && ::getrlimit(RLIMIT_AS, &current) == 0 && address_limit < current.rlim_cur) {
     struct rlimit bound {address_limit, current.rlim_max};
@@ -211,8 +224,16 @@ void preflight_hdf5_input(const std::string& path) {
   static std::mutex mutex;
   static std::set<Key> checked;
   const Key key{st.st_dev, st.st_ino, st.st_size, long(st.st_mtim.tv_sec), st.st_mtim.tv_nsec};
-  std::lock_guard<std::mutex> guard(mutex);
-  if (checked.count(key)) return;
+  // `mutex` guards `checked` only and is never held while taking hdf5_lock():
+  // callers may already hold that lock (adding to an existing file), so holding
+  // `mutex` across the fork inverted the order (ThreadSanitizer found it: a
+  // reader thread pre-flighting its input while the writer thread, under
+  // hdf5_lock, pre-flights the output file could deadlock). Two threads may
+  // check one file at once; the work is repeated, never wrong.
+  {
+    std::lock_guard<std::mutex> guard(mutex);
+    if (checked.count(key)) return;
+  }
 
   // The child holds the write end of a pipe: its exit, however it comes,
   // closes it, which wakes the parent at once (no polling delay).
@@ -261,6 +282,7 @@ void preflight_hdf5_input(const std::string& path) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     fail(path, ": HDF5 library failed while reading (exit code ", WEXITSTATUS(status),
          "; corrupt file?). Checked in a separate process; SIRA_HDF5_PREFLIGHT=0 skips this check");
+  std::lock_guard<std::mutex> guard(mutex);
   checked.insert(key);
 }
 
