@@ -25,7 +25,10 @@ for bin in "$build"/fuzz/fuzz_*; do
   mkdir -p "$corpus" "$artifacts"
   cp -n "$src/tests/fuzz/corpus/$name/"* "$corpus/" 2>/dev/null
   log="$build/fuzz/$name.log"
-  "$bin" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -max_len=65536 \
+  # -malloc_limit_mb: the HDF5 pre-flight's forked child inherits libFuzzer's malloc
+  # hook, and libhdf5 in it may ask for 10 GB; the parent's real use is bounded by
+  # -rss_limit_mb, sira's own single allocations by its sample budget.
+  "$bin" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -malloc_limit_mb=65536 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)

@@ -22,6 +22,10 @@ import zmq  # noqa: E402
 
 from sira_cli import SIRA, check, finish, ok  # noqa: E402,F401  (re-exported to the serve tests)
 
+# Sockets keep unsent messages at most 1 s at exit: a test whose sira serve died
+# must still end (with the default, infinite linger, the interpreter hung at exit).
+zmq.Context.instance().setsockopt(zmq.LINGER, 1000)
+
 
 def free_port():
     with socket.socket() as s:
