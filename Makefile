@@ -52,7 +52,7 @@ test-tsan: deps
 	  -DSIRA_TSAN=ON -DSIRA_WITH_TORCH=OFF -DSIRA_WITH_PYTHON=OFF -DSIRA_BUILD_BENCH=OFF
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target sira sira_unit_tests
 	cd $(TSAN_BUILD) && OMP_THREAD_LIMIT=1 TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp \
-	  ctest --output-on-failure -j $(JOBS) --timeout 1800 -R "$(TSAN_TESTS)"
+	  ctest --output-on-failure -j $(JOBS) --timeout 1800 -R "$(TSAN_TESTS)" -E "^fuzz\\."
 
 # Every parser under libFuzzer + ASan/UBSan, FUZZ_SECONDS each (docs/robustness.md).
 fuzz: deps  # FUZZ_TARGETS="hdf5 tiff" for some targets only
