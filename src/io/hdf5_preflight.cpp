@@ -53,17 +53,13 @@ constexpr std::size_t kMaxObjects = 100000;
 // own checks, then refuses the file). Real files need one chunk per dataset.
 constexpr std::uint64_t kChildGrowthBytes = std::uint64_t(1) << 30;
 
-#ifdef SIRA_PREFLIGHT_ASAN
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-
 // The child's address-space limit: the parent's size now plus the growth
 // allowed; 0 = none (under AddressSanitizer, whose shadow memory is terabytes of
 // reserved address space, or if /proc cannot tell).
 rlim_t child_address_limit() {
-  if (kAddressSanitizer) return 0;
+#ifdef SIRA_PREFLIGHT_ASAN
+  return 0;
+#else
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   if (!f) return 0;
   unsigned long long pages = 0;
@@ -71,6 +67,7 @@ rlim_t child_address_limit() {
   std::fclose(f);
   if (!read) return 0;
   return rlim_t(pages * std::uint64_t(::sysconf(_SC_PAGESIZE)) + kChildGrowthBytes);
+#endif
 }
 
 struct Walk {

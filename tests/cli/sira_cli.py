@@ -6,6 +6,9 @@ import os
 import subprocess
 
 SIRA = os.environ["SIRA"]
+# An ASan or TSan build (tests/CMakeLists.txt): terabytes of reserved address space
+# and an inflated resident size, so address-space limits and RSS figures do not apply.
+SANITIZED = os.environ.get("SIRA_SANITIZED", "0") in ("1", "ON", "TRUE", "true")
 failures = []  # what failed, for tests that report every check before exiting
 
 

@@ -18,9 +18,8 @@ import zlib
 import h5py
 import numpy as np
 
-SIRA = os.environ["SIRA"]
+from sira_cli import SANITIZED, SIRA  # noqa: E402
 LIMIT = 1 << 30  # 1 GiB of address space: 256x the largest real content here
-SANITIZED = os.environ.get("SIRA_SANITIZED", "0") in ("1", "ON", "TRUE", "true")
 
 
 def limited():

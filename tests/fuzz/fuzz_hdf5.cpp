@@ -1,17 +1,9 @@
 // HDF5 stacks through sira's HDF5 layer (the pre-flight child included): probe
 // and read the dataset /data, and one slice of it, as denoise streams a stack.
-#include <cstdlib>
-
+#include "fuzz_hdf5_timeout.hpp"
 #include "fuzz_input_file.hpp"
 #include "sira/error.hpp"
 #include "sira/io.hpp"
-
-// libhdf5 can spin on a damaged file: the pre-flight child gets 10 s (not 300)
-// before the file is refused, well inside libFuzzer's 30 s per input.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  ::setenv("SIRA_HDF5_PREFLIGHT_TIMEOUT", "10", 0);
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   sira::fuzz::InputFile file(data, size, ".h5");

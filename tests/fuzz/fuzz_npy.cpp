@@ -1,14 +1,7 @@
-// npy images: probe, then read every slice, as `sira convert` does.
-#include "fuzz_input_file.hpp"
-#include "sira/error.hpp"
-#include "sira/io.hpp"
+// npy images (fuzz_image_file.hpp).
+#include "fuzz_image_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  sira::fuzz::InputFile file(data, size, ".npy");
-  try {
-    (void)sira::probe_stack(file.path());
-    (void)sira::read_stack(file.path());
-  } catch (const sira::Error&) {
-  }
+  sira::fuzz::read_image_file(data, size, ".npy");
   return 0;
 }
