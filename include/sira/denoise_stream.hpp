@@ -19,11 +19,11 @@ namespace sira {
 
 struct StreamOptions {
   DType dtype = DType::f32;      // sample type written
-  std::string preview;           // optional 8-bit PNG of the middle output slice
+  std::string preview{};         // optional 8-bit PNG of the middle output slice
   std::size_t read_ahead = 2;    // neighbourhoods read ahead of the engine
   std::size_t write_behind = 2;  // finished slices waiting for the writer
-  Progress progress;             // called on the calling thread after each slice
-  Provenance provenance;         // stored with the output (sira/provenance.hpp)
+  Progress progress{};           // called on the calling thread after each slice
+  Provenance provenance{};       // stored with the output (sira/provenance.hpp)
 };
 
 struct StreamReport {

@@ -33,7 +33,7 @@ struct EngineOptions {
   // receptive radius, so tiled equals untiled. Smaller is faster: the samples
   // near a tile's edge then see zero padding where their far context was.
   long halo = -1;
-  NodeObserver observer;           // set: runs the ref backend (fp32/bf16) and reports each node
+  NodeObserver observer{};         // set: runs the ref backend (fp32/bf16) and reports each node
 };
 
 // Threads an EngineOptions::threads value means (0 = every core).

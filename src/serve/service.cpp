@@ -45,7 +45,7 @@ struct Result {
   std::uint64_t frames = 1;  // input frames it completes (projections: the job's, on its last slice)
   bool last_of_job = true;   // projections: the job's last slice (its latency and update are counted)
   std::string extra = "{}";  // header fields (projections: row, update, projections, image ids)
-  std::vector<float> raw;    // what was denoised (the centre slice), for the live page only
+  std::vector<float> raw{};  // what was denoised (the centre slice), for the live page only
 };
 
 // The two lanes behind one interface.

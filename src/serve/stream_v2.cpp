@@ -78,7 +78,7 @@ bool number_of(const cbor_item_t* v, double* out) {
   if (!v) return false;
   if (cbor_isa_uint(v)) *out = double(cbor_get_int(v));
   else if (cbor_isa_negint(v)) *out = -1.0 - double(cbor_get_int(v));
-  else if (cbor_isa_float_ctrl(v) && cbor_float_get_width(v) != CBOR_CTRL_NONE) *out = cbor_float_get_float(v);
+  else if (cbor_isa_float_ctrl(v) && cbor_float_get_width(v) != CBOR_FLOAT_0) *out = cbor_float_get_float(v);
   else return false;
   return std::isfinite(*out);
 }

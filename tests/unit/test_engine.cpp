@@ -44,9 +44,10 @@ TEST(Engine, SelectsTheRequestedBackend) {
             sira::onednn_available() ? "onednn" : "ref");
   EXPECT_NE(message_of([&] { sira::Engine(model, {.backend = "cuda"}); }).find("unknown backend"),
             std::string::npos);
-  if (!sira::onednn_available())
+  if (!sira::onednn_available()) {
     EXPECT_NE(message_of([&] { sira::Engine(model, {.backend = "onednn"}); }).find("without oneDNN"),
               std::string::npos);
+  }
   EXPECT_THROW(sira::Engine(model, {.backend = "ref", .precision = "fp8"}), sira::Error);
   EXPECT_THROW(sira::Engine(model, {.backend = "ref", .threads = -1}), sira::Error);
 }

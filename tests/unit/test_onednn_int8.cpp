@@ -306,7 +306,7 @@ void expect_matches_spec(const TomoganConfig& cfg, std::uint64_t seed, const std
     const auto [lo, hi] = std::minmax_element(want.begin(), want.end());
     // Tiny images of a random model may give a near-constant output; larger ones must not,
     // or the comparison would be vacuous.
-    if (s.h * s.w >= 64) ASSERT_GT(*hi - *lo, 50 * step) << "near-constant output";
+    if (s.h * s.w >= 64) { ASSERT_GT(*hi - *lo, 50 * step) << "near-constant output"; }
     std::size_t exact = 0, off = 0;
     double worst = 0.0;
     for (std::size_t i = 0; i < want.size(); ++i) {

@@ -119,8 +119,9 @@ TEST(ServeStreamV2, CorruptionAndTruncationOnlyEverReject) {
         bad[at] ^= flip;
         try {
           const Message m = decode_stream_v2(bad.data(), bad.size());
-          if (m.kind == MessageKind::image)
+          if (m.kind == MessageKind::image) {
             EXPECT_EQ(m.samples.size(), m.height * m.width * sample_size(m.type));
+          }
         } catch (const Rejection&) {
         }
       }

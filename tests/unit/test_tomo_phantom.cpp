@@ -117,7 +117,7 @@ TEST(FoamPhantom, InsideCylinderWithPoresAndDenseGrains) {
       const float v = img.at(0, r, c);
       ASSERT_GE(v, 0.0f);
       ASSERT_LE(v, 1.3 * scale);
-      if (rad > 0.9 + pitch) EXPECT_EQ(v, 0.0f) << "outside the sample at " << r << "," << c;
+      if (rad > 0.9 + pitch) { EXPECT_EQ(v, 0.0f) << "outside the sample at " << r << "," << c; }
       if (rad < 0.9 - pitch) {
         ++inside;
         if (v < 0.02 * scale) ++pores;
