@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/ref/int8_conv_kernels.hpp"
 #include "engine/ref/int8_kernels.hpp"
 
 using sira::ref::Int8Conv;
@@ -67,11 +68,41 @@ TEST(RefInt8Conv, HandComputedThreeByThree) {
   EXPECT_EQ(f[9 + 8], -24.0f);
 }
 
-// Random odd shapes against the definition as a plain loop.
+// Random odd shapes against the definition as a plain loop, on every int8 conv
+// kernel this build has and this CPU runs (int8_conv_kernels.hpp).
+static void expect_plain_loop_results();
+
 TEST(RefInt8Conv, MatchesAPlainLoopOnOddShapes) {
+  const auto chosen = sira::ref::int8_conv_kernel();
+  for (const auto& k : sira::ref::int8_conv_kernels()) {
+    if (!k.available) continue;
+    SCOPED_TRACE(k.name);
+    sira::ref::select_int8_conv_kernel(k.kernel);
+    expect_plain_loop_results();
+  }
+  sira::ref::select_int8_conv_kernel(chosen);
+}
+
+// Each ISA-specific kernel of this build, where the CPU has it; skipped (with the
+// reason) only where it does not.
+TEST(RefInt8Conv, EveryKernelOfThisBuildRunsWhereTheCpuHasIt) {
+  std::string missing;
+  for (const auto& k : sira::ref::int8_conv_kernels()) {
+    if (k.kernel == sira::ref::Int8ConvKernel::portable) continue;
+    if (k.why_not.starts_with("not built")) continue;
+    if (!k.available) missing += std::string(k.name) + ": " + k.why_not + "; ";
+  }
+  EXPECT_EQ(std::string(sira::ref::int8_conv_kernel_name(sira::ref::int8_conv_kernel())),
+            sira::ref::int8_conv_kernels().front().available ? sira::ref::int8_conv_kernels().front().name
+                                                              : "portable");
+  if (!missing.empty()) GTEST_SKIP() << missing;
+}
+
+static void expect_plain_loop_results() {
   std::mt19937 rng(5);
   for (const auto& [cin, cout, h, w, k] : std::vector<std::array<std::size_t, 5>>{
-           {1, 1, 1, 1, 3}, {3, 5, 7, 33, 3}, {4, 9, 5, 70, 1}, {7, 8, 9, 31, 3}, {2, 17, 3, 65, 3}}) {
+           {1, 1, 1, 1, 3}, {3, 5, 7, 33, 3}, {4, 9, 5, 70, 1}, {7, 8, 9, 31, 3}, {2, 17, 3, 65, 3},
+           {32, 16, 4, 20, 3}}) {
     const Shape s{cin, h, w};
     std::vector<std::uint8_t> in(s.size());
     for (auto& v : in) v = std::uint8_t(rng() % 256);

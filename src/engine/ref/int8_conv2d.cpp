@@ -5,10 +5,15 @@
 
 #include <algorithm>
 
+#include "engine/ref/int8_conv_kernels.hpp"
 #include "engine/ref/int8_kernels.hpp"
 #include "engine/ref/row_conv.hpp"
 #include "engine/ref/vectorize.hpp"
 #include "sira/quant.hpp"
+
+#if defined(SIRA_HAVE_AARCH64_DOTPROD)
+#include "engine/ref/aarch64/int8_conv2d_dotprod.hpp"
+#endif
 
 namespace sira::ref {
 namespace {
@@ -54,17 +59,49 @@ void conv_row(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv
 
 }  // namespace
 
+#if defined(SIRA_HAVE_AARCH64_DOTPROD)
+// Plain C++, here rather than in the dot-product translation unit: it runs on
+// every CPU (that unit is compiled for ARMv8.2).
+void pack_dotprod_weights(const std::int8_t* torch_weights, Int8Conv& p) {
+  using aarch64::kDotBlock;
+  const std::size_t k = p.kernel, taps = k * k, groups = row_conv::round_up(p.in_channels, 4) / 4;
+  const std::size_t blocks = row_conv::round_up(p.out_channels, kDotBlock) / kDotBlock;
+  p.dot_weights.assign(blocks * taps * groups * kDotBlock * 4, 0);
+  p.dot_weight_sums.assign(p.out_channels, 0);
+  for (std::size_t co = 0; co < p.out_channels; ++co)
+    for (std::size_t ci = 0; ci < p.in_channels; ++ci)
+      for (std::size_t tap = 0; tap < taps; ++tap) {
+        const std::int8_t w = torch_weights[(co * p.in_channels + ci) * taps + tap];
+        const std::size_t b = co / kDotBlock, r = co % kDotBlock, g = ci / 4, j = ci % 4;
+        p.dot_weights[(((b * taps + tap) * groups + g) * kDotBlock + r) * 4 + j] = w;
+        p.dot_weight_sums[co] += w;
+      }
+}
+#endif
+
 void pack_int8_conv_weights(const std::int8_t* torch_weights, Int8Conv& p) {
   p.weights.assign(row_conv::round_up(p.out_channels, kConvBlock) * p.in_channels * p.kernel * p.kernel, 0);
   row_conv::pack_weights(torch_weights, p.out_channels, p.in_channels, p.kernel, p.weights.data());
+#if defined(SIRA_HAVE_AARCH64_DOTPROD)
+  pack_dotprod_weights(torch_weights, p);
+#endif
 }
 
 std::size_t conv2d_int8_scratch_per_thread(const Int8Conv& conv, std::size_t width) {
-  return row_conv::scratch_per_thread(conv.in_channels, conv.kernel, width);
+  std::size_t n = row_conv::scratch_per_thread(conv.in_channels, conv.kernel, width);
+#if defined(SIRA_HAVE_AARCH64_DOTPROD)
+  n = std::max(n, (aarch64::conv2d_int8_dotprod_scratch_bytes(conv, width) + 3) / 4);
+#endif
+  return n;
 }
 
 void conv2d_int8(const std::uint8_t* in, Shape s, const Int8Conv& conv, std::uint8_t* out_u8, float* out_f32,
                  std::int32_t* scratch, int threads) {
+#if defined(SIRA_HAVE_AARCH64_DOTPROD)
+  if (int8_conv_kernel() == Int8ConvKernel::aarch64_dotprod)
+    return aarch64::conv2d_int8_dotprod(in, s, conv, out_u8, out_f32, reinterpret_cast<std::int8_t*>(scratch),
+                                        threads);
+#endif
   const std::size_t per_thread = conv2d_int8_scratch_per_thread(conv, s.width);
   const std::size_t stride = row_stride(s.width, conv.kernel);
 #pragma omp parallel for num_threads(threads) schedule(static) \

@@ -25,15 +25,22 @@ struct Int8Conv {
   bool relu = false;
   int input_zero_point = 0;
   int output_zero_point = 0;
+  // The same weights for the aarch64 dot-product kernel (builds that have it):
+  // blocks of 8 output channels, [ky][kx][in/4][out_in_block][4] int8, input
+  // channels padded to 4 with zeros, and each output channel's weight sum.
+  std::vector<std::int8_t> dot_weights;
+  std::vector<std::int32_t> dot_weight_sums;
 };
 
-// Packs PyTorch-layout int8 weights [out, in, k, k] into conv.weights.
+// Packs PyTorch-layout int8 weights [out, in, k, k] into conv.weights (and the
+// layouts of the ISA-specific kernels the build has: int8_conv_kernels.hpp).
 void pack_int8_conv_weights(const std::int8_t* torch_weights, Int8Conv& conv);
 
 // int32 scratch one thread of conv2d_int8 needs for an input of this width.
 std::size_t conv2d_int8_scratch_per_thread(const Int8Conv& conv, std::size_t width);
 
 // kxk 'same' conv on uint8 codes; taps in the zero padding contribute nothing.
+// Runs the kernel int8_conv_kernel() names; all give identical results.
 // Exactly one of out_u8 (requantised, output zero point) and out_f32 (the
 // dequantised accumulator) is non-null.
 void conv2d_int8(const std::uint8_t* in, Shape in_shape, const Int8Conv& conv, std::uint8_t* out_u8,

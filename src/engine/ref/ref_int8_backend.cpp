@@ -11,6 +11,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/ref/buffer_plan.hpp"
+#include "engine/ref/int8_conv_kernels.hpp"
 #include "engine/ref/int8_kernels.hpp"
 #include "engine/ref/kernels.hpp"
 #include "sira/error.hpp"
@@ -43,6 +44,7 @@ class RefInt8Backend final : public Backend {
       : graph_(graph), threads_(threads > 0 ? threads : omp_get_max_threads()) {
     if (!model.quant)
       fail("precision int8 needs a quantised model (make one with sira quantize); this model is fp32");
+    ref::int8_conv_kernel();  // a bad SIRA_INT8_CONV_KERNEL is an error here, not inside a run
     const QuantParams& q = *model.quant;
     const std::size_t count = graph.nodes.size();
     channels_.resize(count);
