@@ -113,12 +113,55 @@ KernelChoice choose(const std::string& precision) {
   fail("arithmetic peak: unknown precision '", precision, "' (expected fp32, bf16 or int8)");
 }
 
-#else  // not x86-64: no kernels yet
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+
+// Registers v0-v11 accumulate, v14/v15 are the (zero) operands.
+#define SIRA_REP12(m) m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) m(8) m(9) m(10) m(11)
+#define SIRA_ZERO_V(i) "movi v" #i ".16b, #0\n\t"
+#define SIRA_LOOP_END "subs %0, %0, #1\n\tb.ne 1b\n\t"
+#define SIRA_CLOBBERS "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v14", "v15", "cc"
+
+// fp32: 12 x fmla .4s = 12 x 4 MACs (NEON is in every ARMv8-A CPU).
+#define SIRA_FMLA(i) "fmla v" #i ".4s, v14.4s, v15.4s\n\t"
+void fmla_q(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_V) SIRA_ZERO_V(14) SIRA_ZERO_V(15) "1:\n\t" SIRA_REP12(SIRA_FMLA) SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+
+// int8: sdot .4s (4 int8 products summed into each int32 lane) = 12 x 16 MACs.
+#define SIRA_SDOT(i) "sdot v" #i ".4s, v14.16b, v15.16b\n\t"
+__attribute__((target("arch=armv8.2-a+dotprod"))) void sdot_q(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_V) SIRA_ZERO_V(14) SIRA_ZERO_V(15) "1:\n\t" SIRA_REP12(SIRA_SDOT) SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+
+// int8 without the dot product (what the portable int8 kernel runs): int32 mla .4s.
+#define SIRA_MLA(i) "mla v" #i ".4s, v14.4s, v15.4s\n\t"
+void mla_q(std::int64_t n) {
+  asm volatile(SIRA_REP12(SIRA_ZERO_V) SIRA_ZERO_V(14) SIRA_ZERO_V(15) "1:\n\t" SIRA_REP12(SIRA_MLA) SIRA_LOOP_END
+               : "+r"(n)::SIRA_CLOBBERS);
+}
+
+KernelChoice choose(const std::string& precision) {
+  if (precision == "fp32") return {"fmla .4s (NEON)", 12 * 4, fmla_q, ""};
+  if (precision == "int8") {
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) return {"sdot .4s (ARMv8.2 dot product)", 12 * 16, sdot_q, ""};
+    return {"mla .4s int32 (NEON, no dot product)", 12 * 4, mla_q, ""};
+  }
+  if (precision == "bf16") return {"", 0, nullptr, "not available (no bf16 peak kernel for ARM: bf16 is emulated there)"};
+  fail("arithmetic peak: unknown precision '", precision, "' (expected fp32, bf16 or int8)");
+}
+
+#else  // neither x86-64 nor aarch64 Linux: no kernels yet
 
 KernelChoice choose(const std::string& precision) {
   if (precision != "fp32" && precision != "bf16" && precision != "int8")
     fail("arithmetic peak: unknown precision '", precision, "' (expected fp32, bf16 or int8)");
-  return {"", 0, nullptr, "not available (peak kernels exist for x86-64 only)"};
+  return {"", 0, nullptr, "not available (peak kernels exist for x86-64 and aarch64 only)"};
 }
 
 #endif
