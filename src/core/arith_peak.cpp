@@ -4,6 +4,7 @@
 // denormal slow paths); the results are discarded, which asm cannot optimise
 // away. Only registers 0-15 are used so the clobbers hold on AVX2-only CPUs.
 #include "core/arith_peak.hpp"
+#include "core/cpu_features.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -114,10 +115,6 @@ KernelChoice choose(const std::string& precision) {
 }
 
 #elif defined(__aarch64__) && defined(__linux__)
-#include <sys/auxv.h>
-#ifndef HWCAP_ASIMDDP
-#define HWCAP_ASIMDDP (1 << 20)
-#endif
 
 // Registers v0-v11 accumulate, v14/v15 are the (zero) operands.
 #define SIRA_REP12(m) m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) m(8) m(9) m(10) m(11)
@@ -149,7 +146,7 @@ void mla_q(std::int64_t n) {
 KernelChoice choose(const std::string& precision) {
   if (precision == "fp32") return {"fmla .4s (NEON)", 12 * 4, fmla_q, ""};
   if (precision == "int8") {
-    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) return {"sdot .4s (ARMv8.2 dot product)", 12 * 16, sdot_q, ""};
+    if (cpu_has_arm_dot_product()) return {"sdot .4s (ARMv8.2 dot product)", 12 * 16, sdot_q, ""};
     return {"mla .4s int32 (NEON, no dot product)", 12 * 4, mla_q, ""};
   }
   if (precision == "bf16") return {"", 0, nullptr, "not available (no bf16 peak kernel for ARM: bf16 is emulated there)"};

@@ -38,20 +38,9 @@ void conv_row(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv
         std::int32_t values[kColumns];
         std::memcpy(values, &acc[r][0], sizeof acc[r][0]);
         std::memcpy(values + 16, &acc[r][1], sizeof acc[r][1]);
-        const std::size_t co = co0 + r;
-        const std::int32_t b = conv.bias[co];
-        const float m = conv.multiplier[co];
-        if (out_u8) {
-          std::uint8_t* dst = out_u8 + co * plane + x0;
-          for (std::size_t x = 0; x < columns; ++x)
-            dst[x] = quant::requantize(values[x] + b, m, conv.relu, conv.output_zero_point);
-        } else {
-          float* dst = out_f32 + co * plane + x0;
-          for (std::size_t x = 0; x < columns; ++x) {
-            const float v = quant::dequantize_accumulator(values[x] + b, m);
-            dst[x] = conv.relu ? std::max(v, 0.0f) : v;
-          }
-        }
+        const std::size_t co = co0 + r, at = co * plane + x0;
+        write_int8_conv_outputs(conv, co, values, 1, conv.bias[co], columns, out_u8 ? out_u8 + at : nullptr,
+                                out_f32 ? out_f32 + at : nullptr);
       }
     }
   }

@@ -5,12 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#if defined(__aarch64__) && defined(__linux__)
-#include <sys/auxv.h>
-#ifndef HWCAP_ASIMDDP
-#define HWCAP_ASIMDDP (1 << 20)
-#endif
-#endif
+#include "core/cpu_features.hpp"
 
 namespace sira::ref {
 namespace {
@@ -18,7 +13,7 @@ namespace {
 std::vector<Int8ConvKernelInfo> probe() {
   std::vector<Int8ConvKernelInfo> k;
 #if defined(SIRA_HAVE_AARCH64_DOTPROD)
-  const bool dot = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+  const bool dot = cpu_has_arm_dot_product();
   k.push_back({Int8ConvKernel::aarch64_dotprod, "aarch64-dotprod", dot,
                dot ? "" : "this CPU has no dot-product instructions (ARMv8.2 asimddp)"});
 #else

@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <vector>
 
 #include "engine/ref/kernels.hpp"
+#include "sira/quant.hpp"
 
 namespace sira::ref {
 
@@ -31,6 +33,26 @@ struct Int8Conv {
   std::vector<std::int8_t> dot_weights;
   std::vector<std::int32_t> dot_weight_sums;
 };
+
+// The epilogue every int8 conv kernel shares, so that they stay bit-identical:
+// output channel co of `columns` consecutive output samples from acc[x * step]
+// (sums of w * (q - zero point)) plus `add` (the bias, and any correction a
+// kernel owes), requantised into out_u8 or dequantised into out_f32 (one is null).
+[[gnu::always_inline]] inline void write_int8_conv_outputs(const Int8Conv& conv, std::size_t co,
+                                                           const std::int32_t* acc, std::size_t step,
+                                                           std::int32_t add, std::size_t columns,
+                                                           std::uint8_t* out_u8, float* out_f32) {
+  const float m = conv.multiplier[co];
+  if (out_u8) {
+    for (std::size_t x = 0; x < columns; ++x)
+      out_u8[x] = quant::requantize(acc[x * step] + add, m, conv.relu, conv.output_zero_point);
+  } else {
+    for (std::size_t x = 0; x < columns; ++x) {
+      const float v = quant::dequantize_accumulator(acc[x * step] + add, m);
+      out_f32[x] = conv.relu ? std::max(v, 0.0f) : v;
+    }
+  }
+}
 
 // Packs PyTorch-layout int8 weights [out, in, k, k] into conv.weights (and the
 // layouts of the ISA-specific kernels the build has: int8_conv_kernels.hpp).

@@ -10,12 +10,13 @@
 #include <algorithm>
 #include <cstring>
 
-#include "sira/quant.hpp"
+#include "engine/ref/row_conv.hpp"
 
 namespace sira::ref::aarch64 {
 namespace {
 
-std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
+using row_conv::round_up;
+
 std::size_t groups_of(const Int8Conv& c) { return round_up(c.in_channels, 4) / 4; }
 std::size_t row_stride(std::size_t width, std::size_t kernel) { return round_up(width, kDotColumns) + kernel - 1; }
 
@@ -74,28 +75,17 @@ void conv_row(const std::int8_t* rows, std::size_t stride, const Int8Conv& conv,
             SIRA_DOT_COLUMN(7, a1, 3);
           }
         }
-      std::int32_t v[kDotColumns][kDotBlock];
+      std::int32_t v[kDotColumns * kDotBlock];  // [column][output channel]
       for (std::size_t p = 0; p < kDotColumns; ++p) {
-        vst1q_s32(v[p], acc[p][0]);
-        vst1q_s32(v[p] + 4, acc[p][1]);
+        vst1q_s32(v + p * kDotBlock, acc[p][0]);
+        vst1q_s32(v + p * kDotBlock + 4, acc[p][1]);
       }
       const std::size_t columns = std::min(kDotColumns, width - x0);
       for (std::size_t r = 0; r < co_count; ++r) {
-        const std::size_t co = co0 + r;
+        const std::size_t co = co0 + r, at = co * plane + x0;
         // The portable kernel's accumulator (sum of w * (q - zero point)) plus the bias.
-        const std::int32_t add = conv.bias[co] + shift * conv.dot_weight_sums[co];
-        const float m = conv.multiplier[co];
-        if (out_u8) {
-          std::uint8_t* dst = out_u8 + co * plane + x0;
-          for (std::size_t p = 0; p < columns; ++p)
-            dst[p] = quant::requantize(v[p][r] + add, m, conv.relu, conv.output_zero_point);
-        } else {
-          float* dst = out_f32 + co * plane + x0;
-          for (std::size_t p = 0; p < columns; ++p) {
-            const float f = quant::dequantize_accumulator(v[p][r] + add, m);
-            dst[p] = conv.relu ? std::max(f, 0.0f) : f;
-          }
-        }
+        write_int8_conv_outputs(conv, co, v + r, kDotBlock, conv.bias[co] + shift * conv.dot_weight_sums[co],
+                                columns, out_u8 ? out_u8 + at : nullptr, out_f32 ? out_f32 + at : nullptr);
       }
     }
   }
