@@ -68,7 +68,7 @@ test-tsan: deps
 # latency and overload lanes: serve_live/page/projections/robust).
 # No libtorch, Python module or oneDNN for arm64 (the reference kernels run there).
 AARCH64_CPUS ?= max cortex-a57
-AARCH64_CLI_TESTS ?= cli\.test_(denoise_errors|int8_kernel_choice|disk_full|hdf5_concurrent_edit|hdf5_corrupt|int8_input_ranges|integer_output|io_bad_input|memory_bombs|model_cli|model_concurrent_init|output_over_input|provenance|quantize_cli|serve_codecs|tomo_recon|tomo_pairs)|oracle\.test_(io_|metrics_skimage|model_torch|tomo_radon|tomo_iradon)|fuzz\.
+AARCH64_CLI_TESTS ?= cli\.test_(denoise_errors|conv_kernel_choice|disk_full|hdf5_concurrent_edit|hdf5_corrupt|int8_input_ranges|integer_output|io_bad_input|memory_bombs|model_cli|model_concurrent_init|output_over_input|provenance|quantize_cli|serve_codecs|tomo_recon|tomo_pairs)|oracle\.test_(io_|metrics_skimage|model_torch|tomo_radon|tomo_iradon)|fuzz\.
 test-aarch64: build
 	bash scripts/install-cross-deps.sh $(AARCH64_SYSROOT)
 	cmake -S . -B $(AARCH64_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \

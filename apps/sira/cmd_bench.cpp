@@ -19,6 +19,7 @@
 #include "command.hpp"
 #include "core/arith_peak.hpp"
 #include "engine/backend.hpp"
+#include "engine/ref/fp32_conv_kernels.hpp"
 #include "engine/ref/int8_conv_kernels.hpp"
 #include "sira/engine.hpp"
 #include "sira/error.hpp"
@@ -232,10 +233,11 @@ int run_bench(const BenchOptions& o) {
   const double fraction = peak.available ? gmacs * 1e9 / (peak.macs_per_second * threads) : 0.0;
   const double rss = peak_rss_mb();
 
-  // The ref backend's int8 convolutions run one of several ISA kernels (all exact).
-  const std::string int8_kernel = engine->backend_name() == "ref" && o.engine.precision == "int8"
-                                      ? ref::int8_conv_kernel_name(ref::int8_conv_kernel())
-                                      : "";
+  // The ref backend's convolutions run one of several ISA kernels (kernel_table.hpp).
+  const bool ref_backend = engine->backend_name() == "ref";
+  const std::string conv_kernel = !ref_backend                   ? ""
+                                  : o.engine.precision == "int8" ? ref::int8_conv_kernel_name(ref::int8_conv_kernel())
+                                                                 : ref::fp32_conv_kernel_name(ref::fp32_conv_kernel());
   if (o.json) {
     nlohmann::json j{{"model", o.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.model)},
                      {"network", net.description},
@@ -243,7 +245,7 @@ int run_bench(const BenchOptions& o) {
                      {"size", {h, w}},
                      {"precision", o.engine.precision},
                      {"backend", engine->backend_name()},
-                     {"int8_conv_kernel", int8_kernel.empty() ? nlohmann::json(nullptr) : nlohmann::json(int8_kernel)},
+                     {"conv_kernel", conv_kernel.empty() ? nlohmann::json(nullptr) : nlohmann::json(conv_kernel)},
                      {"threads", threads},
                      {"tile", o.engine.tile},
                      {"tile_halo", engine->tile_halo()},
@@ -266,7 +268,7 @@ int run_bench(const BenchOptions& o) {
   std::printf("%s\n", net.description.c_str());
   std::printf("%zux%zu, %s, backend %s%s, %d thread(s), %s; %s GMAC per image\n", h, w,
               o.engine.precision.c_str(), engine->backend_name().c_str(),
-              int8_kernel.empty() ? "" : cat(" (int8 conv kernel ", int8_kernel, ")").c_str(), threads,
+              conv_kernel.empty() ? "" : cat(" (conv kernel ", conv_kernel, ")").c_str(), threads,
               o.engine.tile ? cat("tile ", o.engine.tile, " + halo ", engine->tile_halo()).c_str() : "untiled",
               one_decimal(macs / 1e9).c_str());
   std::printf("warm-up %.1f ms, then %d run(s): median %.1f ms, min %.1f, max %.1f (median CPU time %.1f ms)\n",

@@ -4,7 +4,9 @@ limit (RLIMIT_AS, what `ulimit -v` sets) far below what the declared size needs;
 sira must refuse it fast, with exit code 1 (not a signal), a message naming the
 file and saying what it declares against what it holds, and no output left.
 The limit is checked to be enough for a real run: a 256x256 image converts under it.
-Also: the sample budget (SIRA_MAX_SAMPLES) refuses a real image above it and
+And the acceptance's "never more than 2x the memory its real content needs": each
+refusal's peak RSS (sira and its pre-flight child: wait4's rusage) is at most twice
+that of the same command on a valid 8x8 file of the same format. Also: the sample budget (SIRA_MAX_SAMPLES) refuses a real image above it and
 accepts it when raised."""
 import os
 import resource
@@ -12,6 +14,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zlib
 
@@ -26,13 +29,26 @@ def limited():
     resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
 
 
+class Result:
+    def __init__(self, returncode, stderr, peak_rss_mb):
+        self.returncode, self.stderr, self.peak_rss_mb = returncode, stderr, peak_rss_mb
+
+
 def run(args, env=None):
+    """Runs sira; the result carries the peak RSS of sira and its children."""
     t0 = time.monotonic()
-    # ASan reserves terabytes of shadow memory: no address-space limit under it.
-    r = subprocess.run([SIRA, *args], capture_output=True, text=True, timeout=120,
-                       preexec_fn=None if SANITIZED else limited,
-                       env={**os.environ, **(env or {})})
-    return r, time.monotonic() - t0
+    with tempfile.TemporaryFile() as err:
+        # ASan reserves terabytes of shadow memory: no address-space limit under it.
+        p = subprocess.Popen([SIRA, *args], stdout=subprocess.DEVNULL, stderr=err,
+                             preexec_fn=None if SANITIZED else limited, env={**os.environ, **(env or {})})
+        timer = threading.Timer(120, p.kill)
+        timer.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    return Result(p.returncode, stderr, usage.ru_maxrss / 1024), time.monotonic() - t0
 
 
 def tiff(entries, data=b"", data_at=None):
@@ -102,6 +118,30 @@ def main(tmp):
     print("bomb sizes:", {n: len(d) for n, d in bombs.items()},
           {n: os.path.getsize(j(n)) for n in ("unwritten.h5", "dx.h5", "dx_unwritten.h5")})
 
+    # What the real content needs: the same commands on valid 8x8 files of each format.
+    import tifffile
+    small = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    tifffile.imwrite(j("small.tif"), small, photometric="minisblack")
+    from PIL import Image
+    Image.fromarray(small).save(j("small.png"))
+    with h5py.File(j("small.h5"), "w") as f:
+        f.create_dataset("d", data=small.astype(np.float32), chunks=(8, 8))
+    with h5py.File(j("dx_small.h5"), "w") as f:  # 8 angles of 2 rows x 16 columns
+        f.create_dataset("exchange/data", data=np.full((8, 2, 16), 500, np.uint16))
+        f.create_dataset("exchange/data_white", data=np.full((1, 2, 16), 1000, np.uint16))
+        f.create_dataset("exchange/data_dark", data=np.zeros((1, 2, 16), np.uint16))
+        f.create_dataset("exchange/theta", data=np.linspace(0, 180, 8, endpoint=False))
+    needs = {}
+    for kind, args in (("tif", ["convert", "-q", "-i", j("small.tif"), "-o", j("b1.npy")]),
+                       ("png", ["convert", "-q", "-i", j("small.png"), "-o", j("b2.npy")]),
+                       ("h5", ["convert", "-q", "-i", j("small.h5") + ":/d", "-o", j("b3.npy")]),
+                       ("dx", ["recon", "-q", "-i", j("dx_small.h5"), "-o", j("b4.tif")])):
+        r, _ = run(args)
+        if r.returncode != 0:
+            failures.append(f"the valid small {kind} file fails: {r.stderr.strip()!r}")
+        needs[kind] = r.peak_rss_mb
+    print("peak RSS of the valid 8x8 files (MB):", {k: round(v, 1) for k, v in needs.items()})
+
     cases = [
         (["convert", "-i", j("strip65536.tif"), "-o", j("o1.npy")], "strip65536.tif", "beyond the end"),
         (["convert", "-i", j("tile16384.tif"), "-o", j("o2.npy")], "tile16384.tif", "larger than"),
@@ -124,9 +164,12 @@ def main(tmp):
             problems.append(f"message lacks {needle!r}/{why!r}")
         if seconds > 20:
             problems.append(f"took {seconds:.1f} s")
+        kind = "dx" if args[0] == "recon" else next(k for k in ("tif", "png", "h5") if f".{k}" in args[2])
+        if not SANITIZED and r.peak_rss_mb > 2 * needs[kind]:
+            problems.append(f"peak RSS {r.peak_rss_mb:.1f} MB > 2x the {needs[kind]:.1f} MB of a valid 8x8 {kind}")
         if os.path.exists(out) or [n for n in os.listdir(tmp) if ".tmp-" in n]:
             problems.append("output or temporary left behind")
-        print(("FAIL " if problems else "ok   ") + f"{needle} ({args[0]}, {seconds:.2f} s): "
+        print(("FAIL " if problems else "ok   ") + f"{needle} ({args[0]}, {seconds:.2f} s, {r.peak_rss_mb:.1f} MB): "
               + (r.stderr.strip().splitlines() or [""])[-1][:200])
         if problems:
             failures.append(f"{' '.join(args)}: {'; '.join(problems)}: {r.stderr.strip()!r}")
@@ -134,7 +177,6 @@ def main(tmp):
     # The limit leaves room for real work: a real 256x256 image converts under it,
     # so the refusals above are the checks, not the limit.
     real = np.random.default_rng(1).integers(0, 65535, (3, 256, 256), dtype=np.uint16)
-    import tifffile
     tifffile.imwrite(j("real.tif"), real, photometric="minisblack")
     r, _ = run(["convert", "-q", "-i", j("real.tif"), "-o", j("real.npy")])
     if r.returncode != 0 or not np.array_equal(np.load(j("real.npy")), real):

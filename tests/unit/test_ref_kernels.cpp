@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <random>
 #include <vector>
 
+#include "engine/ref/fp32_conv_kernels.hpp"
 #include "engine/ref/kernels.hpp"
 
 using sira::ref::Shape;
@@ -85,7 +88,11 @@ TEST(RefConv2d, HandComputedTwoChannelCase) {
   expect_near_all(run_conv(in, s, w, {1.0f}, 1, 3, false, 1), want, 0.0f);
 }
 
-TEST(RefConv2d, MatchesNaiveLoopsOnOddShapes) {
+// Random odd shapes against the definition in double, on every fp32 conv kernel
+// this build has and this CPU runs (fp32_conv_kernels.hpp); the kernels with
+// FMA (x86-64-v3 and -v4) must also agree bit for bit, so the AVX2 path of a
+// Zen 3 gives what the AVX-512 path gives here.
+static std::vector<std::vector<float>> odd_shape_results(bool check_against_naive) {
   struct Case { Shape s; std::size_t cout, k; bool relu; int threads; };
   const Case cases[] = {
       {{3, 4, 5}, 3, 3, false, 1},    // 4x5 image, fewer outputs than a block
@@ -93,7 +100,9 @@ TEST(RefConv2d, MatchesNaiveLoopsOnOddShapes) {
       {{5, 6, 33}, 16, 1, true, 2},   // 1x1, width 33
       {{1, 1, 1}, 1, 3, false, 1},    // a single pixel
       {{4, 9, 8}, 8, 3, false, 3},    // more threads than needed rows per thread
+      {{32, 5, 40}, 16, 3, true, 2},  // a TomoGAN-like layer: long tap loop
   };
+  std::vector<std::vector<float>> results;
   unsigned seed = 1;
   for (const Case& c : cases) {
     const auto in = random_values(c.s.size(), seed++);
@@ -101,9 +110,44 @@ TEST(RefConv2d, MatchesNaiveLoopsOnOddShapes) {
     const auto b = random_values(c.cout, seed++);
     SCOPED_TRACE(testing::Message() << c.s.channels << "x" << c.s.height << "x" << c.s.width
                                     << " -> " << c.cout << " k" << c.k);
-    expect_near_all(run_conv(in, c.s, w, b, c.cout, c.k, c.relu, c.threads),
-                    naive_conv(in, c.s, w, b, c.cout, c.k, c.relu), 1e-5f);
+    results.push_back(run_conv(in, c.s, w, b, c.cout, c.k, c.relu, c.threads));
+    if (check_against_naive)
+      expect_near_all(results.back(), naive_conv(in, c.s, w, b, c.cout, c.k, c.relu), 1e-5f * float(c.s.channels));
   }
+  return results;
+}
+
+TEST(RefConv2d, MatchesNaiveLoopsOnOddShapes) {
+  using sira::ref::Fp32ConvKernel;
+  const auto chosen = sira::ref::fp32_conv_kernel();
+  std::vector<std::pair<std::string, std::vector<std::vector<float>>>> fma;
+  for (const auto& k : sira::ref::fp32_conv_kernels()) {
+    if (!k.available) continue;
+    SCOPED_TRACE(k.name);
+    sira::ref::select_fp32_conv_kernel(Fp32ConvKernel(k.id));
+    auto results = odd_shape_results(true);
+    if (Fp32ConvKernel(k.id) != Fp32ConvKernel::portable) fma.emplace_back(k.name, std::move(results));
+  }
+  sira::ref::select_fp32_conv_kernel(chosen);
+  for (std::size_t i = 1; i < fma.size(); ++i)
+    for (std::size_t c = 0; c < fma[0].second.size(); ++c)
+      EXPECT_EQ(std::memcmp(fma[i].second[c].data(), fma[0].second[c].data(), fma[0].second[c].size() * 4), 0)
+          << fma[i].first << " and " << fma[0].first << " differ in case " << c;
+}
+
+// Each ISA variant of this build, where the CPU has it; skipped (with the reason)
+// only where it does not. Unless the environment forces one, the first available runs.
+TEST(RefConv2d, EveryKernelOfThisBuildRunsWhereTheCpuHasIt) {
+  std::string missing, first;
+  for (const auto& k : sira::ref::fp32_conv_kernels()) {
+    if (k.available && first.empty()) first = k.name;
+    if (k.available || k.why_not.starts_with("not built")) continue;
+    missing += std::string(k.name) + ": " + k.why_not + "; ";
+  }
+  if (!std::getenv("SIRA_FP32_CONV_KERNEL")) {
+    EXPECT_EQ(std::string(sira::ref::fp32_conv_kernel_name(sira::ref::fp32_conv_kernel())), first);
+  }
+  if (!missing.empty()) GTEST_SKIP() << missing;
 }
 
 TEST(RefMaxpool, TakesTheLargestOfEachBlock) {

@@ -1,9 +1,11 @@
 // kxk 'same' convolution as a small register-blocked GEMM per output row, in
-// fp32 (the gather/tap skeleton it shares with int8_conv2d.cpp: row_conv.hpp).
+// fp32 (the gather/tap skeleton it shares with int8_conv2d.cpp: row_conv.hpp);
+// the row kernel is compiled once per ISA level (fp32_conv_kernels.hpp).
 #include <omp.h>
 
 #include <algorithm>
 
+#include "engine/ref/fp32_conv_kernels.hpp"
 #include "engine/ref/kernels.hpp"
 #include "engine/ref/row_conv.hpp"
 #include "engine/ref/vectorize.hpp"
@@ -15,34 +17,47 @@
 namespace sira::ref {
 namespace {
 
-using row_conv::kColumns;
 using row_conv::row_stride;
 
-// One output row, every output channel: out[co][x] for x < width.
-SIRA_REF_CLONES
-void conv_row(const float* rows, std::size_t stride, const PackedConv& conv, bool relu,
-              std::size_t width, std::size_t plane, float* out_row) {
-  const std::size_t k = conv.kernel, cin = conv.in_channels;
-  const std::size_t block_floats = cin * k * k * kConvBlock;
-  for (std::size_t co0 = 0; co0 < conv.out_channels; co0 += kConvBlock) {
-    const float* wblock = conv.weights + co0 / kConvBlock * block_floats;
-    const std::size_t co_count = std::min(kConvBlock, conv.out_channels - co0);
-    for (std::size_t x0 = 0; x0 < width; x0 += kColumns) {
-      Vec16 acc[kConvBlock][2] = {};
-      row_conv::accumulate(rows, stride, wblock, cin, k, x0, acc);
-      const std::size_t columns = std::min(kColumns, width - x0);
-      for (std::size_t r = 0; r < co_count; ++r) {
-        float values[kColumns];
-        store16(values, acc[r][0]);
-        store16(values + 16, acc[r][1]);
-        float* dst = out_row + (co0 + r) * plane + x0;
-        const float b = conv.bias[co0 + r];
+// One output row, every output channel: out[co][x] for x < width, in
+// sub-blocks of kRows channels x kVectors vectors of Vec (row_conv.hpp).
+template <std::size_t kRows, std::size_t kVectors, class Vec>
+[[gnu::always_inline]] inline void conv_row(const float* rows, std::size_t stride, const PackedConv& conv,
+                                            bool relu, std::size_t width, std::size_t plane, float* out_row) {
+  row_conv::blocked_row<kRows, kVectors, Vec>(
+      rows, stride, conv.weights, conv.in_channels, conv.out_channels, conv.kernel, width,
+      [&](std::size_t co, const float* sums, std::size_t x0, std::size_t columns) __attribute__((always_inline)) {
+        float* dst = out_row + co * plane + x0;
+        const float b = conv.bias[co];
         for (std::size_t x = 0; x < columns; ++x) {
-          const float v = values[x] + b;
+          const float v = sums[x] + b;
           dst[x] = relu ? std::max(v, 0.0f) : v;
         }
-      }
-    }
+      });
+}
+
+// The row kernel for each ISA level (vectorize.hpp).
+using ConvRow = void (*)(const float*, std::size_t, const PackedConv&, bool, std::size_t, std::size_t, float*);
+// The blocking fills each register file without spilling: AVX-512 8 x 2 zmm
+// accumulators of its 32, AVX2 4 x 2 ymm of 16 (8 x 2 ymm spilled: 2 % of the peak).
+#define SIRA_CONV_ROW_VARIANT(NAME, ROWS, VECTORS, VEC, ...)                                             \
+  __VA_ARGS__ void NAME(const float* rows, std::size_t stride, const PackedConv& conv, bool relu,        \
+                        std::size_t width, std::size_t plane, float* out_row) {                          \
+    conv_row<ROWS, VECTORS, VEC>(rows, stride, conv, relu, width, plane, out_row);                       \
+  }
+SIRA_CONV_ROW_VARIANT(conv_row_portable, kPortableRows, 2, Vec4)
+#if defined(SIRA_REF_X86_VARIANTS)
+SIRA_CONV_ROW_VARIANT(conv_row_x86_64_v3, 4, 2, Vec8, [[gnu::target("arch=x86-64-v3")]])
+SIRA_CONV_ROW_VARIANT(conv_row_x86_64_v4, 8, 2, Vec16, [[gnu::target("arch=x86-64-v4")]])
+#endif
+
+ConvRow chosen_conv_row() {
+  switch (fp32_conv_kernel()) {
+#if defined(SIRA_REF_X86_VARIANTS)
+    case Fp32ConvKernel::x86_64_v4: return conv_row_x86_64_v4;
+    case Fp32ConvKernel::x86_64_v3: return conv_row_x86_64_v3;
+#endif
+    default: return conv_row_portable;
   }
 }
 
@@ -66,12 +81,13 @@ void conv2d(const float* in, Shape s, const PackedConv& conv, bool relu, float* 
             float* scratch, int threads) {
   const std::size_t per_thread = conv2d_scratch_per_thread(conv, s.width);
   const std::size_t stride = row_stride(s.width, conv.kernel);
+  const ConvRow row_kernel = chosen_conv_row();
 #pragma omp parallel for num_threads(threads) schedule(static) \
     if (worth_threads(s.size() * conv.out_channels * conv.kernel * conv.kernel))
   for (std::size_t y = 0; y < s.height; ++y) {
     float* rows = scratch + std::size_t(omp_get_thread_num()) * per_thread;
     row_conv::gather_rows(in, s, conv.kernel, y, rows, [](float v) { return v; });
-    conv_row(rows, stride, conv, relu, s.width, s.plane(), out + y * s.width);
+    row_kernel(rows, stride, conv, relu, s.width, s.plane(), out + y * s.width);
   }
 }
 

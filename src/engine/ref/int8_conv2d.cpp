@@ -18,33 +18,36 @@
 namespace sira::ref {
 namespace {
 
-using row_conv::kColumns;
 using row_conv::row_stride;
-using Vec16i = std::int32_t __attribute__((vector_size(64)));
 
-SIRA_REF_CLONES
-void conv_row(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv, std::size_t width,
-              std::size_t plane, std::uint8_t* out_u8, float* out_f32) {
-  const std::size_t k = conv.kernel, cin = conv.in_channels;
-  const std::size_t block = cin * k * k * kConvBlock;
-  for (std::size_t co0 = 0; co0 < conv.out_channels; co0 += kConvBlock) {
-    const std::int32_t* wblock = conv.weights.data() + co0 / kConvBlock * block;
-    const std::size_t co_count = std::min(kConvBlock, conv.out_channels - co0);
-    for (std::size_t x0 = 0; x0 < width; x0 += kColumns) {
-      Vec16i acc[kConvBlock][2] = {};
-      row_conv::accumulate(rows, stride, wblock, cin, k, x0, acc);
-      const std::size_t columns = std::min(kColumns, width - x0);
-      for (std::size_t r = 0; r < co_count; ++r) {
-        std::int32_t values[kColumns];
-        std::memcpy(values, &acc[r][0], sizeof acc[r][0]);
-        std::memcpy(values + 16, &acc[r][1], sizeof acc[r][1]);
-        const std::size_t co = co0 + r, at = co * plane + x0;
-        write_int8_conv_outputs(conv, co, values, 1, conv.bias[co], columns, out_u8 ? out_u8 + at : nullptr,
-                                out_f32 ? out_f32 + at : nullptr);
-      }
-    }
-  }
+template <std::size_t kRows, std::size_t kVectors, class Vec>
+[[gnu::always_inline]] inline void conv_row(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv,
+                                            std::size_t width, std::size_t plane, std::uint8_t* out_u8,
+                                            float* out_f32) {
+  row_conv::blocked_row<kRows, kVectors, Vec>(
+      rows, stride, conv.weights.data(), conv.in_channels, conv.out_channels, conv.kernel, width,
+      [&](std::size_t co, const std::int32_t* sums, std::size_t x0, std::size_t columns)
+          __attribute__((always_inline)) {
+            const std::size_t at = co * plane + x0;
+            write_int8_conv_outputs(conv, co, sums, 1, conv.bias[co], columns, out_u8 ? out_u8 + at : nullptr,
+                                    out_f32 ? out_f32 + at : nullptr);
+          });
 }
+
+// The row kernel for each ISA level (vectorize.hpp); all give the same integers.
+using ConvRow = void (*)(const std::int32_t*, std::size_t, const Int8Conv&, std::size_t, std::size_t,
+                         std::uint8_t*, float*);
+// Blocked as the fp32 kernel is (conv2d.cpp), for the same registers.
+#define SIRA_INT8_CONV_ROW_VARIANT(NAME, ROWS, VECTORS, VEC, ...)                                      \
+  __VA_ARGS__ void NAME(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv,            \
+                        std::size_t width, std::size_t plane, std::uint8_t* out_u8, float* out_f32) {  \
+    conv_row<ROWS, VECTORS, VEC>(rows, stride, conv, width, plane, out_u8, out_f32);                   \
+  }
+SIRA_INT8_CONV_ROW_VARIANT(conv_row_portable, kPortableRows, 2, Vec4i)
+#if defined(SIRA_REF_X86_VARIANTS)
+SIRA_INT8_CONV_ROW_VARIANT(conv_row_x86_64_v3, 4, 2, Vec8i, [[gnu::target("arch=x86-64-v3")]])
+SIRA_INT8_CONV_ROW_VARIANT(conv_row_x86_64_v4, 8, 2, Vec16i, [[gnu::target("arch=x86-64-v4")]])
+#endif
 
 }  // namespace
 
@@ -86,11 +89,19 @@ std::size_t conv2d_int8_scratch_per_thread(const Int8Conv& conv, std::size_t wid
 
 void conv2d_int8(const std::uint8_t* in, Shape s, const Int8Conv& conv, std::uint8_t* out_u8, float* out_f32,
                  std::int32_t* scratch, int threads) {
+  ConvRow row_kernel = conv_row_portable;
+  switch (int8_conv_kernel()) {
 #if defined(SIRA_HAVE_AARCH64_DOTPROD)
-  if (int8_conv_kernel() == Int8ConvKernel::aarch64_dotprod)
-    return aarch64::conv2d_int8_dotprod(in, s, conv, out_u8, out_f32, reinterpret_cast<std::int8_t*>(scratch),
-                                        threads);
+    case Int8ConvKernel::aarch64_dotprod:
+      return aarch64::conv2d_int8_dotprod(in, s, conv, out_u8, out_f32, reinterpret_cast<std::int8_t*>(scratch),
+                                          threads);
 #endif
+#if defined(SIRA_REF_X86_VARIANTS)
+    case Int8ConvKernel::x86_64_v4: row_kernel = conv_row_x86_64_v4; break;
+    case Int8ConvKernel::x86_64_v3: row_kernel = conv_row_x86_64_v3; break;
+#endif
+    default: break;
+  }
   const std::size_t per_thread = conv2d_int8_scratch_per_thread(conv, s.width);
   const std::size_t stride = row_stride(s.width, conv.kernel);
 #pragma omp parallel for num_threads(threads) schedule(static) \
@@ -99,7 +110,7 @@ void conv2d_int8(const std::uint8_t* in, Shape s, const Int8Conv& conv, std::uin
     std::int32_t* rows = scratch + std::size_t(omp_get_thread_num()) * per_thread;
     const int zp = conv.input_zero_point;
     row_conv::gather_rows(in, s, conv.kernel, y, rows, [zp](std::uint8_t q) { return std::int32_t(q) - zp; });
-    conv_row(rows, stride, conv, s.width, s.plane(), out_u8 ? out_u8 + y * s.width : nullptr,
+    row_kernel(rows, stride, conv, s.width, s.plane(), out_u8 ? out_u8 + y * s.width : nullptr,
              out_f32 ? out_f32 + y * s.width : nullptr);
   }
 }

@@ -1,81 +1,42 @@
 #include "engine/ref/int8_conv_kernels.hpp"
 
-#include <atomic>
-#include <cstdlib>
-#include <stdexcept>
-#include <vector>
-
 #include "core/cpu_features.hpp"
+#include "engine/ref/vectorize.hpp"
 
 namespace sira::ref {
 namespace {
 
-std::vector<Int8ConvKernelInfo> probe() {
-  std::vector<Int8ConvKernelInfo> k;
-#if defined(SIRA_HAVE_AARCH64_DOTPROD)
-  const bool dot = cpu_has_arm_dot_product();
-  k.push_back({Int8ConvKernel::aarch64_dotprod, "aarch64-dotprod", dot,
-               dot ? "" : "this CPU has no dot-product instructions (ARMv8.2 asimddp)"});
-#else
-  k.push_back({Int8ConvKernel::aarch64_dotprod, "aarch64-dotprod", false, "not built (aarch64 builds only)"});
-#endif
-  k.push_back({Int8ConvKernel::portable, "portable", true, ""});
-  return k;
+KernelVariant variant(Int8ConvKernel k, const char* name, bool available, std::string why_not) {
+  return {int(k), name, available, available ? "" : std::move(why_not)};
 }
 
-const std::vector<Int8ConvKernelInfo>& table() {
-  static const std::vector<Int8ConvKernelInfo> t = probe();
+KernelTable& table() {
+  static KernelTable t("int8 conv", "SIRA_INT8_CONV_KERNEL", [] {
+    std::vector<KernelVariant> v;
+#if defined(SIRA_HAVE_AARCH64_DOTPROD)
+    v.push_back(variant(Int8ConvKernel::aarch64_dotprod, "aarch64-dotprod", cpu_has_arm_dot_product(),
+                        "this CPU has no dot-product instructions (ARMv8.2 asimddp)"));
+#else
+    v.push_back(variant(Int8ConvKernel::aarch64_dotprod, "aarch64-dotprod", false, "not built (aarch64 builds only)"));
+#endif
+#if defined(SIRA_REF_X86_VARIANTS)
+    v.push_back(variant(Int8ConvKernel::x86_64_v4, "x86-64-v4", cpu_has_x86_64_v4(), "this CPU lacks AVX-512 (x86-64-v4)"));
+    v.push_back(variant(Int8ConvKernel::x86_64_v3, "x86-64-v3", cpu_has_x86_64_v3(), "this CPU lacks AVX2/FMA (x86-64-v3)"));
+#else
+    v.push_back(variant(Int8ConvKernel::x86_64_v4, "x86-64-v4", false, "not built (x86-64 GCC builds only)"));
+    v.push_back(variant(Int8ConvKernel::x86_64_v3, "x86-64-v3", false, "not built (x86-64 GCC builds only)"));
+#endif
+    v.push_back(variant(Int8ConvKernel::portable, "portable", true, ""));
+    return v;
+  }());
   return t;
 }
 
-const Int8ConvKernelInfo& info(Int8ConvKernel k) {
-  for (const auto& i : table())
-    if (i.kernel == k) return i;
-  throw std::logic_error("unknown int8 conv kernel");
-}
-
-std::string choices() {
-  std::string s;
-  for (const auto& i : table())
-    s += std::string(s.empty() ? "" : ", ") + i.name + (i.available ? "" : " (" + i.why_not + ")");
-  return s;
-}
-
-Int8ConvKernel from_environment() {
-  const char* want = std::getenv("SIRA_INT8_CONV_KERNEL");
-  if (want && *want) {
-    for (const auto& i : table())
-      if (want == std::string(i.name)) {
-        if (!i.available) throw std::runtime_error("SIRA_INT8_CONV_KERNEL=" + std::string(want) + ": " + i.why_not);
-        return i.kernel;
-      }
-    throw std::runtime_error("SIRA_INT8_CONV_KERNEL=" + std::string(want) + ": no such kernel (choices: " +
-                             choices() + ")");
-  }
-  for (const auto& i : table())
-    if (i.available) return i.kernel;
-  return Int8ConvKernel::portable;
-}
-
-std::atomic<int> forced{-1};
-
 }  // namespace
 
-std::span<const Int8ConvKernelInfo> int8_conv_kernels() { return table(); }
-
-Int8ConvKernel int8_conv_kernel() {
-  const int f = forced.load(std::memory_order_relaxed);
-  if (f >= 0) return Int8ConvKernel(f);
-  static const Int8ConvKernel chosen = from_environment();
-  return chosen;
-}
-
-const char* int8_conv_kernel_name(Int8ConvKernel k) { return info(k).name; }
-
-void select_int8_conv_kernel(Int8ConvKernel k) {
-  const auto& i = info(k);
-  if (!i.available) throw std::runtime_error(std::string("int8 conv kernel ") + i.name + ": " + i.why_not);
-  forced.store(int(k), std::memory_order_relaxed);
-}
+std::span<const KernelVariant> int8_conv_kernels() { return table().variants(); }
+Int8ConvKernel int8_conv_kernel() { return Int8ConvKernel(table().chosen()); }
+const char* int8_conv_kernel_name(Int8ConvKernel k) { return table().name(int(k)); }
+void select_int8_conv_kernel(Int8ConvKernel k) { table().force(int(k)); }
 
 }  // namespace sira::ref

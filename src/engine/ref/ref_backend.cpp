@@ -11,6 +11,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/ref/buffer_plan.hpp"
+#include "engine/ref/fp32_conv_kernels.hpp"
 #include "engine/ref/kernels.hpp"
 #include "sira/error.hpp"
 #include "sira/quant.hpp"
@@ -50,6 +51,7 @@ class RefBackend final : public Backend {
         observer_(std::move(observer)) {
     if (graph.nodes.empty() || graph.output < 0 || graph.output >= int(graph.nodes.size()))
       fail("reference backend: the graph has no output node");
+    ref::fp32_conv_kernel();  // a bad SIRA_FP32_CONV_KERNEL is an error here, not inside a run
     channels_.resize(graph.nodes.size());
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
       channels_[i] = infer_channels(i);

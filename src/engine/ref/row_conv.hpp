@@ -14,7 +14,7 @@
 
 namespace sira::ref::row_conv {
 
-inline constexpr std::size_t kColumns = 32;  // two 16-lane vectors per output channel
+inline constexpr std::size_t kColumns = 32;  // columns per block: a multiple of every variant's span
 
 inline std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
 inline std::size_t row_stride(std::size_t width, std::size_t kernel) {
@@ -59,29 +59,57 @@ void gather_rows(const In* in, Shape s, std::size_t kernel, std::size_t y, T* ro
     }
 }
 
-// acc[r][0..1] += the taps of output channel r of this weight block over the
-// kColumns columns from x0. Always inlined so it is compiled for the caller's
-// SIRA_REF_CLONES target and with the caller's floating-point options.
-template <class Vec, class T>
+// acc[r][v] += the taps of output channel r0 + r of this weight block over
+// kVectors vectors of columns from x0. Always inlined so it is compiled for the
+// caller's ISA variant (vectorize.hpp) and with its floating-point options.
+template <std::size_t kRows, std::size_t kVectors, class Vec, class T>
 [[gnu::always_inline]] inline void accumulate(const T* rows, std::size_t stride, const T* wblock,
                                               std::size_t in_channels, std::size_t kernel, std::size_t x0,
-                                              Vec (&acc)[kConvBlock][2]) {
+                                              std::size_t r0, Vec (&acc)[kRows][kVectors]) {
+  constexpr std::size_t lanes = sizeof(Vec) / sizeof(T);
   const std::size_t k = kernel;
   for (std::size_t ci = 0; ci < in_channels; ++ci)
     for (std::size_t ky = 0; ky < k; ++ky) {
       const T* src = rows + (ci * k + ky) * stride + x0;
-      const T* w = wblock + (ci * k + ky) * k * kConvBlock;
+      const T* w = wblock + (ci * k + ky) * k * kConvBlock + r0;
       for (std::size_t kx = 0; kx < k; ++kx, w += kConvBlock) {
-        Vec a0, a1;  // unaligned loads
-        std::memcpy(&a0, src + kx, sizeof a0);
-        std::memcpy(&a1, src + kx + 16, sizeof a1);
+        Vec a[kVectors];
+        for (std::size_t v = 0; v < kVectors; ++v) std::memcpy(&a[v], src + kx + v * lanes, sizeof(Vec));
 #pragma GCC unroll 8
-        for (std::size_t r = 0; r < kConvBlock; ++r) {
-          acc[r][0] += w[r] * a0;
-          acc[r][1] += w[r] * a1;
+        for (std::size_t r = 0; r < kRows; ++r)
+          for (std::size_t v = 0; v < kVectors; ++v) acc[r][v] += w[r] * a[v];
+      }
+    }
+}
+
+// One output row of every output channel, register-blocked: per block of
+// kConvBlock channels (the packing) and kRows x kVectors vectors of Vec at a
+// time (what the ISA's registers hold: vectorize.hpp), then
+// write(co, sums, x0, columns) stores channel co's sums of `columns` columns
+// from x0. Every output is the same sum in the same order whatever the blocking,
+// so the variants round alike.
+template <std::size_t kRows, std::size_t kVectors, class Vec, class T, class Write>
+[[gnu::always_inline]] inline void blocked_row(const T* rows, std::size_t stride, const T* weights,
+                                               std::size_t in_channels, std::size_t out_channels,
+                                               std::size_t kernel, std::size_t width, Write&& write) {
+  constexpr std::size_t span = kVectors * sizeof(Vec) / sizeof(T);
+  static_assert(kConvBlock % kRows == 0 && kColumns % span == 0, "a sub-block tiles the block");
+  const std::size_t block = in_channels * kernel * kernel * kConvBlock;
+  for (std::size_t co0 = 0; co0 < out_channels; co0 += kConvBlock) {
+    const T* wblock = weights + co0 / kConvBlock * block;
+    for (std::size_t x0 = 0; x0 < width; x0 += span) {
+      const std::size_t columns = std::min(span, width - x0);
+      for (std::size_t r0 = 0; r0 < kConvBlock && co0 + r0 < out_channels; r0 += kRows) {
+        Vec acc[kRows][kVectors] = {};
+        accumulate(rows, stride, wblock, in_channels, kernel, x0, r0, acc);
+        for (std::size_t r = 0; r < kRows && co0 + r0 + r < out_channels; ++r) {
+          T sums[span];
+          std::memcpy(sums, acc[r], sizeof sums);
+          write(co0 + r0 + r, sums, x0, columns);
         }
       }
     }
+  }
 }
 
 }  // namespace sira::ref::row_conv
