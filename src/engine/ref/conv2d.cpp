@@ -86,7 +86,7 @@ void conv2d(const float* in, Shape s, const PackedConv& conv, bool relu, float* 
     if (worth_threads(s.size() * conv.out_channels * conv.kernel * conv.kernel))
   for (std::size_t y = 0; y < s.height; ++y) {
     float* rows = scratch + std::size_t(omp_get_thread_num()) * per_thread;
-    row_conv::gather_rows(in, s, conv.kernel, y, rows, [](float v) { return v; });
+    row_conv::gather_rows(in, s, conv.kernel, y, rows, [](float v) __attribute__((always_inline)) { return v; });
     row_kernel(rows, stride, conv, relu, s.width, s.plane(), out + y * s.width);
   }
 }

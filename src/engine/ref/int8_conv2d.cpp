@@ -109,7 +109,8 @@ void conv2d_int8(const std::uint8_t* in, Shape s, const Int8Conv& conv, std::uin
   for (std::size_t y = 0; y < s.height; ++y) {
     std::int32_t* rows = scratch + std::size_t(omp_get_thread_num()) * per_thread;
     const int zp = conv.input_zero_point;
-    row_conv::gather_rows(in, s, conv.kernel, y, rows, [zp](std::uint8_t q) { return std::int32_t(q) - zp; });
+    row_conv::gather_rows(in, s, conv.kernel, y, rows,
+                          [zp](std::uint8_t q) __attribute__((always_inline)) { return std::int32_t(q) - zp; });
     row_kernel(rows, stride, conv, s.width, s.plane(), out_u8 ? out_u8 + y * s.width : nullptr,
              out_f32 ? out_f32 + y * s.width : nullptr);
   }
