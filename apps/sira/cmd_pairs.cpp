@@ -43,8 +43,10 @@ Runner setup_pairs(CLI::App& sub) {
   g->add_option("--attenuation", p.phantom.attenuation,
                 "Line integral of density-1 material across the image width (sets the transmission range)")
       ->capture_default_str();
-  g->add_option("--clean", opts->clean, "Clean target: recon (of noise-free, all-angle data) or phantom")
-      ->check(CLI::IsMember({"recon", "phantom"}))->capture_default_str();
+  g->add_option("--clean", opts->clean,
+                "Clean target: recon (of noise-free, all-angle data), phantom, or measured (the recon of a "
+                "simulated full-dose scan at --flux, the noisy data thinned from its counts as for a real scan)")
+      ->check(CLI::IsMember({"recon", "phantom", "measured"}))->capture_default_str();
   auto* m = sub.add_option_group("Measured source");
   m->add_option("--rows", opts->rows, "Detector rows (slices): all, 5, 0-9, 0-100:10, or a comma list");
   m->add_option("--theta", opts->angle_range,

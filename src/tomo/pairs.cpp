@@ -22,6 +22,7 @@ namespace {
 constexpr std::size_t kChunkSlices = 8;  // slices reconstructed per step (progress, memory)
 constexpr std::uint64_t kNoiseStream = 1;
 constexpr std::uint64_t kDoseStream = 0x646f736500000000ull;  // per-slice doses, apart from the noise streams
+constexpr std::uint64_t kMeasuredStream = 0x6d65617300000000ull;  // the full-dose measurement of --clean measured
 
 Sinograms slice_range(const Sinograms& s, std::size_t first, std::size_t count) {
   Sinograms out{Stack(count, s.data.height, s.data.width), s.theta, s.center};
@@ -108,7 +109,12 @@ const char* recon_method_name(ReconMethod m) { return m == ReconMethod::fbp ? "f
 CleanTarget parse_clean_target(const std::string& name) {
   if (name == "recon") return CleanTarget::recon;
   if (name == "phantom") return CleanTarget::phantom;
-  fail("unknown clean target '", name, "' (expected recon or phantom)");
+  if (name == "measured") return CleanTarget::measured;
+  fail("unknown clean target '", name, "' (expected recon, phantom or measured)");
+}
+
+const char* clean_target_name(CleanTarget t) {
+  return t == CleanTarget::recon ? "recon" : t == CleanTarget::phantom ? "phantom" : "measured";
 }
 
 SliceSplit split_slices(std::size_t slices, double test_fraction) {
@@ -151,9 +157,14 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     attr("phantom_seed", std::to_string(po.seed));
     attr("phantom_attenuation", po.attenuation);
     attr("phantom_supersample", std::int64_t(effective_supersample(po)));
-    attr("clean_target", std::string(o.clean == CleanTarget::recon ? "recon" : "phantom"));
+    attr("clean_target", std::string(clean_target_name(o.clean)));
+    if (o.clean == CleanTarget::measured)
+      attr("noise_model", std::string("full-dose Poisson measurement at the flux (the clean target), noisy data "
+                                      "by binomial thinning of its counts"));
   } else {
-    if (o.clean == CleanTarget::phantom) fail("pairs: --clean phantom needs a phantom source");
+    if (o.clean != CleanTarget::recon)
+      fail("pairs: --clean ", clean_target_name(o.clean), " needs a phantom source (a measured scan's clean target "
+           "is its own full-dose reconstruction)");
     InputReport report;
     full = load_projections(o.source, o.input, &report);
     size = full.data.width;
@@ -206,7 +217,21 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
     }
     DoseOptions dose = o.dose;
     dose.seed = derive_seed(noise_seed, first);  // fixed chunking: deterministic
+    const bool measured_reference = from_phantom && o.clean == CleanTarget::measured;
+    if (measured_reference) {
+      // The phantom's full-dose scan, detector effects included: from here on it
+      // is treated exactly as the data of a real scan.
+      DoseOptions full = o.dose;
+      full.dose = 1;
+      full.seed = derive_seed(noise_seed, kMeasuredStream + first);
+      clean_sino = simulate_low_dose(clean_sino, full);
+    }
     auto lower = [&](const Sinograms& s, const DoseOptions& d) {
+      if (measured_reference) {  // thinning only: the detector effects are in the measurement already
+        DoseOptions thin;
+        thin.flux = d.flux, thin.dose = d.dose, thin.seed = d.seed;
+        return d.dose < 1 ? thin_dose(s, thin) : s;
+      }
       return from_phantom ? simulate_low_dose(s, d) : lowers_dose(d) ? thin_dose(s, d) : s;
     };
     Sinograms noisy_sino;
@@ -223,7 +248,8 @@ PairSet make_pairs(const PairOptions& o, const PairProgress& progress) {
       noisy_sino = lower(clean_sino, dose);  // measured data at full dose stays as it is
     }
     // The clean target sees the detector's blur too (without its noise).
-    if (from_phantom && o.dose.blur > 0) clean_sino = blur_line_integrals(clean_sino, o.dose.blur);
+    if (from_phantom && !measured_reference && o.dose.blur > 0)
+      clean_sino = blur_line_integrals(clean_sino, o.dose.blur);
     if (o.sparse > 1) noisy_sino = keep_every_kth_angle(noisy_sino, o.sparse);
     if (o.limited_arc_deg > 0) {
       const double first = noisy_sino.theta.front();

@@ -37,8 +37,14 @@ enum class ReconMethod { fbp, sirt };
 ReconMethod parse_recon_method(const std::string& name);  // "fbp" | "sirt"
 const char* recon_method_name(ReconMethod m);
 
-enum class CleanTarget { recon, phantom };
-CleanTarget parse_clean_target(const std::string& name);  // "recon" | "phantom"
+// The clean target of phantom pairs: the reconstruction of noise-free data at
+// all angles (recon), the phantom itself, or (measured) the reconstruction of a
+// simulated full-dose measurement (Poisson counts at the flux, with the
+// detector's blur, gains and read noise) from which the noisy data are then
+// thinned, as the pairs of a real scan are made: clean and noisy share photons.
+enum class CleanTarget { recon, phantom, measured };
+CleanTarget parse_clean_target(const std::string& name);  // "recon" | "phantom" | "measured"
+const char* clean_target_name(CleanTarget t);
 
 struct PairOptions {
   std::string source = "phantom";  // "phantom" or a projections location (see load_projections)
