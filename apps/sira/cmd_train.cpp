@@ -59,7 +59,8 @@ Command train_command("train", "Train a denoising model on a pair file (libtorch
   sub.add_option("--lr", o.lr, "Adam learning rate, generator and discriminator (on --resume it replaces the checkpoint's rate)")->capture_default_str();
   sub.add_option("--loss-weights", s->weights, "Generator loss weights adv,mse,perc")->capture_default_str();
   sub.add_option("--perceptual", o.perceptual,
-                 "TorchScript feature extractor for the perceptual loss (default: SSIM loss, no download)");
+                 "Perceptual loss: ssim (Gaussian window, default), ssim-uniform7 (scikit-image's default 7x7 window, "
+                 "as the real-data validation scores) or a TorchScript feature extractor file");
   sub.add_option("--threads", o.threads, "Threads (0 = all cores); resume bit-for-bit with the same count")
       ->capture_default_str();
   sub.add_option("--seed", o.seed, "Seed of the initialisation and of the crops")->capture_default_str();

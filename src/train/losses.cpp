@@ -43,15 +43,35 @@ torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b, const torch::
   return map.mean();
 }
 
+torch::Tensor ssim_uniform7(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& data_range) {
+  constexpr int side = 7;
+  constexpr double n = side * side, sample = n / (n - 1);
+  auto mean = [](const torch::Tensor& x) { return torch::avg_pool2d(x, {side, side}, {1, 1}); };
+  const auto range = data_range.to(a.options()).view({-1, 1, 1, 1});
+  const auto c1 = (0.01 * range).square(), c2 = (0.03 * range).square();
+  auto mu_a = mean(a), mu_b = mean(b);
+  auto var_a = sample * (mean(a * a) - mu_a * mu_a);
+  auto var_b = sample * (mean(b * b) - mu_b * mu_b);
+  auto cov = sample * (mean(a * b) - mu_a * mu_b);
+  auto map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2));
+  return map.mean();
+}
+
 namespace {
 
 class SsimLoss final : public PerceptualLoss {
  public:
+  explicit SsimLoss(bool uniform7) : uniform7_(uniform7) {}
   torch::Tensor operator()(const torch::Tensor& output, const torch::Tensor& target,
                            const torch::Tensor& data_range) override {
-    return 1.0 - ssim(output, target, data_range);
+    return 1.0 - (uniform7_ ? ssim_uniform7(output, target, data_range) : ssim(output, target, data_range));
   }
-  std::string describe() const override { return "ssim(clean split range)"; }
+  std::string describe() const override {
+    return uniform7_ ? "ssim-uniform7(clean split range)" : "ssim(clean split range)";
+  }
+
+ private:
+  bool uniform7_;
 };
 
 class FeatureLoss final : public PerceptualLoss {
@@ -111,7 +131,15 @@ class FeatureLoss final : public PerceptualLoss {
 
 }  // namespace
 
-std::unique_ptr<PerceptualLoss> make_ssim_loss() { return std::make_unique<SsimLoss>(); }
+std::unique_ptr<PerceptualLoss> make_ssim_loss() { return std::make_unique<SsimLoss>(false); }
+
+std::unique_ptr<PerceptualLoss> make_ssim_uniform7_loss() { return std::make_unique<SsimLoss>(true); }
+
+std::unique_ptr<PerceptualLoss> make_perceptual_loss(const std::string& name) {
+  if (name.empty() || name == "ssim") return make_ssim_loss();
+  if (name == "ssim-uniform7") return make_ssim_uniform7_loss();
+  return load_feature_loss(name);
+}
 
 std::unique_ptr<PerceptualLoss> load_feature_loss(const std::string& torchscript_file) {
   return std::make_unique<FeatureLoss>(torchscript_file);

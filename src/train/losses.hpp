@@ -21,6 +21,10 @@ torch::Tensor pixel_mse(const torch::Tensor& output, const torch::Tensor& target
 torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b, double data_range);
 // The same with one data range per batch element (a tensor of N values).
 torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& data_range);
+// Mean SSIM as scikit-image's structural_similarity computes it by default and
+// as the real-data validation scores (bench/real_validation/metrics.py): 7 x 7
+// uniform window, sample covariances (x 49/48), over the valid region.
+torch::Tensor ssim_uniform7(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& data_range);
 
 class PerceptualLoss {
  public:
@@ -36,6 +40,10 @@ class PerceptualLoss {
 // in normalised units let faint noise in flat regions go unpunished: it cost
 // ~0.1 SSIM in the empty field around phantoms). Needs no pretrained weights.
 std::unique_ptr<PerceptualLoss> make_ssim_loss();
+// The same with the validation's window (ssim_uniform7): --perceptual ssim-uniform7.
+std::unique_ptr<PerceptualLoss> make_ssim_uniform7_loss();
+// The built-in perceptual losses by name ("ssim", "ssim-uniform7"), else a TorchScript file.
+std::unique_ptr<PerceptualLoss> make_perceptual_loss(const std::string& name);
 // MSE between the features a TorchScript module computes from the images
 // (grey repeated to N x 3 x H x W); a tuple/list of feature maps is summed.
 std::unique_ptr<PerceptualLoss> load_feature_loss(const std::string& torchscript_file);

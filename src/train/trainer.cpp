@@ -201,7 +201,7 @@ TrainReport train_on(const TrainOptions& options, PairData data, const Iteration
   Discriminator discriminator(options.crop);
   torch::optim::Adam generator_optimizer(generator->parameters(), torch::optim::AdamOptions(options.lr));
   torch::optim::Adam discriminator_optimizer(discriminator->parameters(), torch::optim::AdamOptions(options.lr));
-  auto perceptual = options.perceptual.empty() ? make_ssim_loss() : load_feature_loss(options.perceptual);
+  auto perceptual = make_perceptual_loss(options.perceptual);
 
 
   const std::string signature =

@@ -125,6 +125,50 @@ TEST(TrainLosses, SsimMatchesTheMetricsLibrary) {
   EXPECT_NEAR(train::ssim(a, a, 1.0).item<double>(), 1.0, 1e-6);
 }
 
+// scikit-image's default structural_similarity written out as plain loops in
+// double: 7 x 7 uniform window, covariances x 49/48, mean over the pixels whose
+// whole window lies inside the image (skimage filters with reflection, then
+// crops 3 pixels per border: the same pixels).
+static double skimage_default_ssim(const float* a, const float* b, int h, int w, double range) {
+  const double c1 = (0.01 * range) * (0.01 * range), c2 = (0.03 * range) * (0.03 * range);
+  double sum = 0;
+  int count = 0;
+  for (int y = 3; y < h - 3; ++y)
+    for (int x = 3; x < w - 3; ++x) {
+      double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      for (int dy = -3; dy <= 3; ++dy)
+        for (int dx = -3; dx <= 3; ++dx) {
+          const double p = a[(y + dy) * w + x + dx], q = b[(y + dy) * w + x + dx];
+          sa += p, sb += q, saa += p * p, sbb += q * q, sab += p * q;
+        }
+      const double n = 49, ma = sa / n, mb = sb / n;
+      const double va = (saa / n - ma * ma) * n / (n - 1), vb = (sbb / n - mb * mb) * n / (n - 1);
+      const double cov = (sab / n - ma * mb) * n / (n - 1);
+      sum += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+      ++count;
+    }
+  return sum / count;
+}
+
+TEST(TrainLosses, SsimUniform7MatchesScikitImagesDefault) {
+  torch::manual_seed(3);
+  auto a = torch::rand({2, 1, 31, 40});
+  auto b = (a + 0.1 * torch::randn({2, 1, 31, 40})).contiguous();
+  const double r0 = 1.0, r1 = 0.3;
+  const std::size_t plane = 31 * 40;
+  const double s0 = skimage_default_ssim(a.data_ptr<float>(), b.data_ptr<float>(), 31, 40, r0);
+  const double s1 = skimage_default_ssim(a.data_ptr<float>() + plane, b.data_ptr<float>() + plane, 31, 40, r1);
+  EXPECT_NEAR(train::ssim_uniform7(a, b, torch::tensor({float(r0), float(r1)})).item<double>(), (s0 + s1) / 2, 1e-5);
+  EXPECT_NEAR(train::ssim_uniform7(a, a, torch::tensor({1.0f, 1.0f})).item<double>(), 1.0, 1e-6);
+  // The two windows are different measures: they differ on this pair.
+  EXPECT_GT(std::abs(train::ssim(a, b, 1.0).item<double>() - train::ssim_uniform7(a, b, torch::ones({2})).item<double>()),
+            1e-3);
+  // The loss by name.
+  auto loss = train::make_perceptual_loss("ssim-uniform7");
+  EXPECT_NEAR(loss->operator()(a, b, torch::tensor({float(r0), float(r1)})).item<double>(), 1 - (s0 + s1) / 2, 1e-5);
+  EXPECT_EQ(train::make_perceptual_loss("ssim")->describe(), "ssim(clean split range)");
+}
+
 TEST(TrainLosses, SsimTakesOneDataRangePerCrop) {
   // Each batch element is scored with its own range, as the metrics library
   // scores each image with its own (the mean over equal-sized crops).
