@@ -108,5 +108,11 @@ Model init_model(const TomoganConfig& cfg, std::uint64_t seed);
 // slice) computes: the stem's weights go to the centre slice, the neighbours'
 // start at zero. A 3-slice model then trains from the 1-slice one.
 Model widen_input_slices(const Model& model, int slices);
+// The fp32 residual model whose correction is `factor` times that of `model`:
+// output = input + factor * network(input); factor < 1 leaves a share 1 - factor
+// of what the network removes (its grain, for a denoiser). Exact: the final
+// convolution has no activation, its weights and bias are scaled. Throws for a
+// quantised or non-residual model or a factor outside [0, 10].
+Model scale_correction(const Model& model, double factor);
 
 }  // namespace sira

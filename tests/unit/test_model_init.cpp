@@ -1,9 +1,13 @@
-// init_model: PyTorch's default initialisation bounds, reproducible by seed.
+// init_model: PyTorch's default initialisation bounds, reproducible by seed;
+// scale_correction.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "network_fixtures.hpp"
+#include "sira/engine.hpp"
+#include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
 
@@ -79,4 +83,29 @@ TEST(ModelInit, DeterministicBySeed) {
   // Distinct tensors do not repeat each other's stream.
   EXPECT_NE(a.tensor("enc.1.conv2.weight").data[0], a.tensor("enc.1.conv1.weight").data[0]);
   EXPECT_EQ(a.norm.mode, "per_image");
+}
+
+// scale_correction against the definition: output = input + factor * (untouched
+// model's output - input), on the engine's ref backend.
+TEST(ModelScaleCorrection, KeepsTheRestOfTheInput) {
+  sira::Model model = sira::fixtures::he_scaled_model(sira::Upsample::bilinear, 4);
+  model.config.residual = true;
+  model.norm.mode = "fixed";
+  const sira::Stack in = sira::fixtures::blob_image(1, 40, 48, 5);
+  const double factor = 0.85;
+  sira::Engine full(model, {.backend = "ref"});
+  sira::Engine scaled(sira::scale_correction(model, factor), {.backend = "ref"});
+  const sira::Stack a = full.denoise(in), b = scaled.denoise(in);
+  double worst = 0, spread = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const double want = in.data[i] + factor * (double(a.data[i]) - in.data[i]);
+    worst = std::max(worst, std::abs(double(b.data[i]) - want));
+    spread = std::max(spread, std::abs(double(a.data[i]) - in.data[i]));
+  }
+  EXPECT_GT(spread, 1e-2);  // the network does correct something
+  EXPECT_LT(worst, 1e-5 * spread);
+  EXPECT_THROW(sira::scale_correction(model, -0.5), sira::Error);
+  EXPECT_THROW(sira::scale_correction(model, 11), sira::Error);
+  model.config.residual = false;
+  EXPECT_THROW(sira::scale_correction(model, 0.5), sira::Error);
 }
