@@ -1,9 +1,12 @@
-// sira adapt: fine-tune a model to one scan without clean data (Noise2Inverse:
-// Hendriksen, Pelt, Batenburg, IEEE TCI 2020). The projections are split into
-// K interleaved angle subsets, each reconstructed alone; their photon noise is
-// independent, so training the model to map the mean of K-1 of them to the
-// remaining one teaches it to remove this scan's noise and nothing else.
-// Built into sira-train (libtorch) like `sira train`; docs/adapt.md.
+// sira adapt: fine-tune a model to one scan without clean data, by one of two
+// self-supervised schemes (docs/adapt.md):
+// - thinning: the scan's counts thinned to lower doses, each reconstruction
+//   paired with the scan's own as the target -- the way the default models'
+//   real-scan pairs are made, one level down (tomo/thinning_pairs.hpp);
+// - noise2inverse (Hendriksen, Pelt, Batenburg, IEEE TCI 2020): K interleaved
+//   angle subsets, each reconstructed alone; their photon noise is independent,
+//   so the model learns to map the mean of K-1 of them to the remaining one.
+// Built into sira-train (libtorch) like `sira train`.
 #include <omp.h>
 #include <unistd.h>
 
@@ -23,7 +26,9 @@
 #include "sira/tomo/center.hpp"
 #include "sira/tomo/dxchange.hpp"
 #include "sira/tomo/fbp.hpp"
+#include "sira/tomo/flux_estimate.hpp"
 #include "sira/tomo/projector.hpp"
+#include "sira/tomo/thinning_pairs.hpp"
 #include "sira/train/recipe.hpp"
 #include "sira/train/trainer.hpp"
 
@@ -32,9 +37,11 @@ namespace {
 
 struct AdaptCliOptions {
   std::string input, model, output, denoised, center, rows, angles, theta, angle_unit = "auto", apply = "full";
+  std::string method = "thinning", keep_grain = "auto";
   bool transpose = false, subtract_first_angle = false, raw_counts = false;
-  double scale = 1.0, minutes = 8.0, lr = 5e-5;
-  std::size_t splits = 2;
+  double scale = 1.0, minutes = 8.0, lr = 5e-5, flux = 0;
+  std::vector<double> doses{0.5};
+  std::size_t splits = 2, realisations = 4;
   std::int64_t iterations = 3000;
   int crop = 0, batch = 0, threads = 0;
   std::uint64_t seed = 1;
@@ -79,6 +86,25 @@ Stack denoise_stack(const Model& model, const Stack& in, int threads) {
   return engine.denoise(in);
 }
 
+// The share of the grain that `with_grain` keeps over `clean` on the scan x:
+// the least-squares b in with_grain - clean = b (x - clean), clamped to [0, 0.9].
+double grain_share(const Stack& x, const Stack& clean, const Stack& with_grain) {
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double r = double(x.data[i]) - clean.data[i];
+    num += (double(with_grain.data[i]) - clean.data[i]) * r;
+    den += r * r;
+  }
+  return den > 0 ? std::clamp(num / den, 0.0, 0.9) : 0.0;
+}
+
+// "0.5,0.3,0.2"
+std::string comma_list(const std::vector<double>& values) {
+  std::string out;
+  for (double v : values) out += (out.empty() ? "" : ",") + cat(v);
+  return out;
+}
+
 Runner setup_adapt(CLI::App& sub) {
   auto o = std::make_shared<AdaptCliOptions>();
   sub.add_option("-i,--input", o->input,
@@ -89,11 +115,26 @@ Runner setup_adapt(CLI::App& sub) {
   sub.add_option("-o,--output", o->output, "Adapted model to write (.sira)")->required();
   sub.add_option("--denoised", o->denoised,
                  "Also write the scan's reconstruction restored by the adapted model (rec.tif, f.h5:/denoised)");
+  sub.add_option("--method", o->method,
+                 "thinning (the scan's counts thinned to --doses, restored to the scan itself) or noise2inverse\n"
+                 "(angle subsets restored to each other)")
+      ->check(CLI::IsMember({"thinning", "noise2inverse"}))->capture_default_str();
   sub.add_option("--apply", o->apply,
-                 "What --denoised restores: full (the reconstruction of all angles) or splits (the mean of the\n"
-                 "model applied to each training input, as Noise2Inverse publishes)")
+                 "What --denoised restores: full (the reconstruction of all angles) or, with noise2inverse, splits\n"
+                 "(the mean of the model applied to each training input, as Noise2Inverse publishes)")
       ->check(CLI::IsMember({"full", "splits"}))->capture_default_str();
-  sub.add_option("--splits", o->splits, "Interleaved angle subsets K (each reconstructed alone)")
+  sub.add_option("--doses", o->doses, "thinning: fractions of the scan's dose the training inputs are made at")
+      ->delimiter(',')->capture_default_str();
+  sub.add_option("--keep-grain", o->keep_grain,
+                 "Share of the scan's grain the adapted model keeps: auto (as much as the start model keeps on\n"
+                 "this scan, measured), or a number in [0, 0.9] (0 = all the noise it can remove)")
+      ->capture_default_str();
+  sub.add_option("--realisations", o->realisations, "thinning: independent thinnings per dose")
+      ->check(CLI::Range(1, 64))->capture_default_str();
+  sub.add_option("--flux", o->flux,
+                 "thinning: photons per detector pixel of an unattenuated ray in this scan (default: estimated\n"
+                 "from the sinograms' own noise)");
+  sub.add_option("--splits", o->splits, "noise2inverse: interleaved angle subsets K (each reconstructed alone)")
       ->check(CLI::Range(2, 16))->capture_default_str();
   sub.add_option("--minutes", o->minutes, "Time budget of the fine-tuning (wall clock)")
       ->check(CLI::Range(0.05, 10000.0))->capture_default_str();
@@ -114,12 +155,12 @@ Runner setup_adapt(CLI::App& sub) {
   sub.add_flag("--raw-counts", o->raw_counts, "Plain sinogram of raw counts without flat field");
   sub.add_option("--scale", o->scale, "Multiply plain line integrals by this (unit conversion)")->capture_default_str();
   sub.footer(
-      "No clean data is needed: the scan's own angle subsets are the training pairs. The model keeps\n"
+      "No clean data is needed: the training pairs come from the scan's own projections. The model keeps\n"
       "its architecture and normalisation; its recipe gives the loss weights, crop and batch.\n"
       "Examples:\n"
       "  sira adapt -i scan.h5 -o scan-adapted.sira --denoised scan-denoised.h5:/data\n"
       "  sira adapt -i tooth_aps.h5 -m models/tomogan-1slice.sira -o tooth.sira --minutes 5\n"
-      "  sira adapt -i sino.h5:/sino --theta /theta -o a.sira --splits 2 --rows 0-63 --threads 2");
+      "  sira adapt -i sino.h5:/sino --theta /theta -o a.sira --method noise2inverse --splits 2 --rows 0-63");
   return [o, &sub] {
     const int threads = resolve_threads(o->threads);
     omp_set_num_threads(threads);
@@ -127,6 +168,22 @@ Runner setup_adapt(CLI::App& sub) {
     const Model start = load_model(o->model);
     if (start.quant)
       fail(o->model, ": the model is quantised (int8); adapt its fp32 original, then sira quantize the result");
+    const bool thinning = o->method == "thinning";
+    if (thinning && o->apply == "splits")
+      fail("--apply splits is Noise2Inverse's estimator: it needs --method noise2inverse");
+    double keep = 0;  // --keep-grain as a number
+    if (o->keep_grain != "auto") {
+      std::size_t used = 0;
+      try {
+        keep = std::stod(o->keep_grain, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != o->keep_grain.size() || !(keep >= 0 && keep <= 0.9))
+        fail("--keep-grain '", o->keep_grain, "': expected auto or a number in [0, 0.9]");
+      if (keep > 0 && !start.config.residual)
+        fail(o->model, ": --keep-grain needs a model with the global residual (output = input + correction)");
+    }
 
     tomo::ProjectionInput in;
     in.rows_spec = o->rows;
@@ -142,14 +199,28 @@ Runner setup_adapt(CLI::App& sub) {
     for (const auto& note : report.notes) status("sira adapt: note: " + note);
     tomo::check_sinograms(sino, o->input.c_str());
     sino.center = parse_center(o->center, sino, o->input);
-    status(cat("sira adapt: ", sino.data.depth, " slice(s), ", sino.data.height, " angles, detector ",
-               sino.data.width, ", centre ", sino.center, "; ", o->splits, " angle subsets"));
-
     tomo::FbpOptions fo;
     fo.circle_mask = true;
-    const std::vector<Stack> parts = tomo::reconstruct_splits(sino, o->splits, fo);
-    const std::vector<tomo::SplitPair> pairs = tomo::split_pairs(parts);
-    const std::size_t min_side = std::min(parts[0].height, parts[0].width);
+    std::vector<tomo::SplitPair> pairs;
+    std::string how;
+    if (thinning) {
+      tomo::ThinningOptions to;
+      to.flux = o->flux > 0 ? o->flux : tomo::estimate_flux(sino, o->input.c_str());
+      to.doses = o->doses;
+      to.realisations = o->realisations;
+      to.seed = o->seed;
+      how = cat("thinning flux=", to.flux, o->flux > 0 ? "" : " (estimated)", " doses=", comma_list(o->doses),
+                " realisations=", o->realisations);
+      status(cat("sira adapt: ", sino.data.depth, " slice(s), ", sino.data.height, " angles, detector ",
+                 sino.data.width, ", centre ", sino.center, "; ", how));
+      pairs = tomo::thinning_pairs(sino, to, fo);
+    } else {
+      how = cat("noise2inverse splits=", o->splits);
+      status(cat("sira adapt: ", sino.data.depth, " slice(s), ", sino.data.height, " angles, detector ",
+                 sino.data.width, ", centre ", sino.center, "; ", o->splits, " angle subsets"));
+      pairs = tomo::split_pairs(tomo::reconstruct_splits(sino, o->splits, fo));
+    }
+    const std::size_t min_side = std::min(pairs[0].input.height, pairs[0].input.width);
 
     train::TrainOptions t;
     t.init = o->model;
@@ -169,8 +240,9 @@ Runner setup_adapt(CLI::App& sub) {
     // A crop larger than the scan's slices shrinks to the largest multiple of the network's that fits.
     const int multiple = 1 << start.config.levels();
     if (std::size_t(t.crop) > min_side) t.crop = int(min_side) / multiple * multiple;
-    // The targets are noisy: only the pixel MSE has the clean image as its expected
-    // minimiser (Noise2Noise); SSIM or an adversarial term would learn to keep noise.
+    // Both schemes' targets carry noise independent of the input: only the pixel
+    // MSE has the clean image as its expected minimiser (Noise2Noise); SSIM or an
+    // adversarial term would learn to keep noise.
     t.weights = {0.0, 1.0, 0.0};
     t.d_steps = 0;
     t.checkpoint = (std::filesystem::temp_directory_path() /
@@ -192,12 +264,23 @@ Runner setup_adapt(CLI::App& sub) {
     std::error_code ec;
     std::filesystem::remove(t.checkpoint, ec);
 
-    // Provenance of the adapted model (file names only, no machine paths).
+    // The adapted network estimates the noise-free slice; it keeps the share of
+    // the grain asked for (auto: what the start model keeps on this very scan,
+    // so that the adapted model restores as the start model does, only better).
     Model adapted = report_train.model;
+    const Stack full = tomo::fbp(sino, fo);
+    if (o->keep_grain == "auto" && start.config.residual)
+      keep = grain_share(full, denoise_stack(adapted, full, threads), denoise_stack(start, full, threads));
+    if (keep > 0) adapted = scale_correction(adapted, 1.0 - keep);
+    adapted.info["keep_grain"] = cat(keep);  // of the adapted network (not the start model's setting)
+    status(cat("sira adapt: keeps ", keep, " of the grain", o->keep_grain == "auto" ? " (as the start model)" : ""));
+
+    // Provenance of the adapted model (file names only, no machine paths).
     adapted.info["adapted_from"] = std::filesystem::path(o->model).filename().string();
     adapted.info["adapted_on"] = scan_name(o->input);
-    adapted.info["adapt"] = cat("noise2inverse splits=", o->splits, " iterations=", report_train.history.size(),
-                                " seconds=", report_train.seconds, " centre=", sino.center);
+    adapted.info["adapt"] = cat(how, " keep_grain=", keep, o->keep_grain == "auto" ? " (auto)" : "",
+                                " iterations=", report_train.history.size(), " seconds=", report_train.seconds,
+                                " centre=", sino.center);
     if (const auto it = start.info.find("training_sources"); it != start.info.end() && !it->second.empty())
       adapted.info["training_sources"] = it->second + ";" + adapted.info["adapted_on"];
     save_model(adapted, o->output);
@@ -207,7 +290,7 @@ Runner setup_adapt(CLI::App& sub) {
     if (!o->denoised.empty()) {
       Stack out;
       if (o->apply == "full") {
-        out = denoise_stack(adapted, tomo::fbp(sino, fo), threads);
+        out = denoise_stack(adapted, full, threads);
       } else {
         for (const auto& pair : pairs) {
           const Stack one = denoise_stack(adapted, pair.input, threads);
@@ -222,7 +305,8 @@ Runner setup_adapt(CLI::App& sub) {
           .add("model_hash", file_hash(o->output))
           .add("adapted_from", o->model)
           .add("precision", "fp32")
-          .add("splits", o->splits)
+          .add("method", how)
+          .add("keep_grain", keep)
           .add("apply", o->apply)
           .add("center", sino.center);
       write_stack(o->denoised, out, DType::f32, p);
@@ -233,7 +317,8 @@ Runner setup_adapt(CLI::App& sub) {
   };
 }
 
-const Command adapt_command{"adapt", "Fine-tune a model to one scan without clean data (Noise2Inverse)", setup_adapt};
+const Command adapt_command{"adapt", "Fine-tune a model to one scan without clean data (thinning or Noise2Inverse)",
+                            setup_adapt};
 
 }  // namespace
 }  // namespace sira::cli

@@ -122,8 +122,11 @@ def main():
                     help="NAME=DIR: sira adapt each source's fold model DIR/without-SOURCE.sira on the cell's "
                          "noisy projections alone, and score the adapted model")
     ap.add_argument("--adapt-minutes", type=float, default=8.0, help="sira adapt --minutes per cell")
-    ap.add_argument("--adapt-apply", choices=("splits", "full"), default="splits",
-                    help="sira adapt --apply: what the adapted model restores (splits = Noise2Inverse's estimator)")
+    ap.add_argument("--adapt-method", choices=("thinning", "noise2inverse"), default="thinning",
+                    help="sira adapt --method")
+    ap.add_argument("--adapt-apply", choices=("splits", "full"), default="full",
+                    help="sira adapt --apply: what the adapted model restores (splits = Noise2Inverse's estimator, "
+                         "with --adapt-method noise2inverse only)")
     ap.add_argument("--baselines", default=",".join(baselines.FILTERS))
     ap.add_argument("--small-grid", action="store_true", help="two or three values per filter (quick runs, tests)")
     ap.add_argument("--jobs", type=int, default=2, help="processes for the filter grids")
@@ -214,7 +217,7 @@ def main():
                 t0 = time.time()
                 model = cell_dir / "adapted.sira"
                 cmd, volume = adaptation.adapt(a.sira, start, sinos, center, model, a.adapt_minutes, a.threads,
-                                               cell_dir / "adapt.log", a.adapt_apply)
+                                               cell_dir / "adapt.log", a.adapt_apply, a.adapt_method)
                 took = time.time() - t0
                 restored = adaptation.split_groups(volume, groups)
                 outs = [r[i] for r, g in zip(restored, groups) for i in g[2]]

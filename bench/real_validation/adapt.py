@@ -40,16 +40,17 @@ def noisy_sinograms(sira, data_dir, source, degradation, seed, groups, out):
     return center
 
 
-def adapt(sira, start_model, sinograms, center, out, minutes, threads, log, apply):
+def adapt(sira, start_model, sinograms, center, out, minutes, threads, log, apply, method="thinning"):
     """Runs sira adapt; returns (command, restored slices of the stacked groups).
 
     apply "splits" is Noise2Inverse's estimator (the adapted network on each
     angle subset's reconstruction, averaged: the noise level it was trained
-    on); "full" runs it on the reconstruction of all angles."""
+    on; method noise2inverse only); "full" runs it on the reconstruction of
+    all angles."""
     restored = Path(out).with_suffix(".denoised.h5")
     cmd = [sira, "adapt", "-q", "-i", f"{sinograms}:/noisy_sinograms", "--theta", "/theta", "--angle-unit", "rad",
            "--center", repr(center), "-m", str(start_model), "-o", str(out), "--minutes", str(minutes),
-           "--threads", str(threads), "--denoised", f"{restored}:/denoised", "--apply", apply]
+           "--threads", str(threads), "--denoised", f"{restored}:/denoised", "--apply", apply, "--method", method]
     with open(log, "w") as f:
         subprocess.run(cmd, check=True, stdout=f, stderr=subprocess.STDOUT)
     with h5py.File(restored, "r") as f:
