@@ -857,6 +857,15 @@ OnnxImportResult Importer::run() {
     for (const std::string& i : n.inputs)
       if (!i.empty()) ++uses_[i];
   ++uses_[g.outputs[0].name];
+  // A quantised graph is refused as a whole, naming its first quantisation node
+  // (before its other nodes, e.g. the Mul that scales the input, are reported).
+  for (const OnnxNode& n : g.nodes) {
+    const std::string& op = n.op_type;
+    if (op == "QuantizeLinear" || op == "DequantizeLinear" || op.rfind("QLinear", 0) == 0 ||
+        op.rfind("ConvInteger", 0) == 0 || op.rfind("MatMulInteger", 0) == 0)
+      fail(n.where(), ": a quantised (int8) graph; sira import reads fp32 graphs only (import the fp32 model and ",
+           "run sira quantize)");
+  }
   for (const OnnxNode& n : g.nodes) add_node(n);
   const auto out_it = value_layer_.find(g.outputs[0].name);
   if (out_it == value_layer_.end())

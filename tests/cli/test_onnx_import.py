@@ -287,6 +287,13 @@ def refusals(tmp):
     refused(p, out, ["sigmoid.onnx", "'squash'", "Sigmoid", "not supported"], "an unsupported operator (Sigmoid)",
             keep=b"old")
 
+    # An int8 QDQ export (the shipped int8 model): fp32 only.
+    root = os.environ.get("SIRA_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    p = os.path.join(tmp, "int8.onnx")
+    r = run("export", "-m", os.path.join(root, "models", "tomogan-1slice-int8.sira"), "-o", p)
+    check(r.returncode == 0, f"export of the shipped int8 model ({r.stderr.strip()[-200:]})")
+    refused(p, out, ["int8.onnx", "QuantizeLinear", "fp32 graphs only"], "an int8 QDQ graph")
+
     # A weight stored as DOUBLE.
     m = onnx.load(good_onnx)
     i = next(k for k, t in enumerate(m.graph.initializer) if t.name == "enc.1.conv2.weight")
