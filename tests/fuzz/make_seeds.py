@@ -97,6 +97,16 @@ subprocess.run([SIRA, "init", "-q", "-o", out("model", "narrow.sira"), "--slices
                 "--widths", "4,4,8,8,4,4,4"], check=True)
 subprocess.run([SIRA, "init", "-q", "-o", out("model", "narrow_residual3.sira"), "--slices", "3", "--seed", "4",
                 "--residual", "--upsample", "transposed", "--widths", "4,4,8,8,4,4,4"], check=True)
+# ONNX (sira import): the narrow models exported by sira, bilinear and nearest +
+# residual, 3 slices; the transposed model above, opset 17.
+subprocess.run([SIRA, "export", "-q", "-m", out("model", "narrow.sira"), "-o", out("onnx_import", "narrow.onnx")],
+               check=True)
+subprocess.run([SIRA, "export", "-q", "-m", out("model", "narrow_residual3.sira"), "--opset", "17", "-o",
+                out("onnx_import", "narrow_residual3_transposed.onnx")], check=True)
+nearest = os.path.join(work, "nearest.sira")
+subprocess.run([SIRA, "init", "-q", "-o", nearest, "--slices", "3", "--seed", "5", "--residual", "--upsample",
+                "nearest", "--widths", "4,4,8,8,4,4,4"], check=True)
+subprocess.run([SIRA, "export", "-q", "-m", nearest, "-o", out("onnx_import", "narrow_nearest3.onnx")], check=True)
 for d in sorted(os.listdir(os.path.join(HERE, "corpus"))):
     files = os.listdir(os.path.join(HERE, "corpus", d))
     print(d, len(files), "files", sum(os.path.getsize(os.path.join(HERE, "corpus", d, x)) for x in files), "bytes")
