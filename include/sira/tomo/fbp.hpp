@@ -1,9 +1,11 @@
 // Filtered back-projection for parallel-beam sinograms.
 // Each projection is zero-padded to at least twice the detector width (the next
 // FFTW-fast size), filtered in Fourier space (FFTW plans made once per size), and
-// back-projected with linear interpolation. Scaled so that fbp(project(phantom))
-// reproduces the phantom's values: weight pi / n_angles for a 180- or 360-degree
-// scan (min(arc, pi) / n_angles in general). Slices run in parallel.
+// back-projected with linear interpolation (BackprojectionAccumulator,
+// sira/tomo/backprojection.hpp, which sira serve also feeds projection by
+// projection). Scaled so that fbp(project(phantom)) reproduces the phantom's
+// values: the back-projected sums times the weight pi / n_angles for a 180- or
+// 360-degree scan (min(arc, pi) / n_angles in general). Slices run in parallel.
 #pragma once
 
 #include <cstddef>
