@@ -6,8 +6,13 @@
 
 #include "serve/rejection.hpp"
 #include "sira/error.hpp"
+#include "sira/tomo/projector.hpp"
 
 namespace sira::serve {
+
+namespace {
+void add_note(std::string& note, const std::string& text) { note = note.empty() ? text : note + "; " + text; }
+}  // namespace
 
 ProjectionAssembler::ProjectionAssembler(ProjectionOptions options) : options_(std::move(options)) {}
 
@@ -23,6 +28,42 @@ void ProjectionAssembler::begin_series(std::uint64_t series, const Message& star
   dark_from_this_series_ = flat_from_this_series_ = false;
   updates_ = 0;
   pending_projections_ = 0;
+  incremental_.reset();
+  incremental_projections_ = 0;
+  incremental_noted_ = false;
+}
+
+void ProjectionAssembler::give_up_incremental(const std::string& why, std::string& note) {
+  incremental_.reset();
+  if (incremental_noted_) return;
+  incremental_noted_ = true;
+  add_note(note, cat("series ", series_, ": the first reconstruction is not built as projections arrive (", why,
+                     "): its whole window is reconstructed once 180 degrees are covered"));
+}
+
+void ProjectionAssembler::open_incremental(std::string& note) {
+  if (flat_.frames == 0) return give_up_incremental("no flat field before the first projection", note);
+  auto s = std::make_shared<IncrementalRecon>();
+  const std::size_t n = rows_.size() * width_;
+  s->rows = rows_;
+  s->cols = width_;
+  s->center = options_.center;
+  s->filter = options_.filter;
+  // The means make_job() would give the job.
+  s->dark.assign(n, 0.0);
+  if (dark_.frames)
+    for (std::size_t i = 0; i < n; ++i) s->dark[i] = dark_.sum[i] / double(dark_.frames);
+  std::vector<double> flat(n);
+  for (std::size_t i = 0; i < n; ++i) flat[i] = flat_.sum[i] / double(flat_.frames);
+  try {
+    std::size_t repaired = 0;
+    s->denom = flat_denominators(flat, s->dark, rows_, width_, &repaired);
+    tomo::check_center(options_.center < 0 ? (double(width_) - 1) / 2.0 : options_.center, width_, "--center");
+  } catch (const Error& e) {
+    return give_up_incremental(e.what(), note);
+  }
+  incremental_ = std::move(s);
+  incremental_projections_ = 0;
 }
 
 void ProjectionAssembler::add_reference(References& r, const Message& m) {
@@ -45,6 +86,7 @@ Absorbed ProjectionAssembler::image(const Message& m, std::uint64_t series) {
     height_ = m.height;
     width_ = m.width;
     dark_ = flat_ = {};
+    incremental_.reset();
     projections_.clear();
     theta_.clear();
     ids_.clear();
@@ -59,6 +101,7 @@ Absorbed ProjectionAssembler::image(const Message& m, std::uint64_t series) {
     fresh = true;
     add_reference(refs, m);
     references_changed_ = true;
+    if (incremental_) give_up_incremental(cat("a ", type, " field arrived after the first projection"), out.note);
     ++pending_refs_;
     return out;
   }
@@ -85,10 +128,29 @@ Absorbed ProjectionAssembler::image(const Message& m, std::uint64_t series) {
   ids_.push_back(m.image_id);
   ++since_job_;
   ++pending_projections_;
+  if (!any_job_ && projections_.size() == 1) open_incremental(out.note);
+  if (incremental_) ++incremental_projections_;
   if (flat_.frames == 0) return out;  // flats may still come (after the scan)
   const std::size_t window = covering_window();
-  if (window == 0) return out;
-  if (!any_job_ || (options_.update_every > 0 && since_job_ >= options_.update_every)) out.job = make_job(window);
+  if (window > 0 && (!any_job_ || (options_.update_every > 0 && since_job_ >= options_.update_every))) {
+    out.job = make_job(window, out.note);
+  } else if (incremental_) {  // add this projection to the first reconstruction now
+    auto job = std::make_shared<ReconJob>();
+    job->series = series_;
+    job->update = updates_;
+    job->rows = rows_;
+    job->cols = width_;
+    job->projections = 1;
+    job->counts = projections_.back();
+    job->theta = {theta_.back()};
+    job->center = options_.center;
+    job->filter = options_.filter;
+    job->circle_mask = options_.circle_mask;
+    job->first_id = job->last_id = ids_.back();
+    job->incremental = incremental_;
+    job->publish = false;
+    out.job = std::move(job);
+  }
   return out;
 }
 
@@ -98,7 +160,7 @@ Absorbed ProjectionAssembler::end_series(std::uint64_t* dropped) {
   if (since_job_ > 0 || (any_job_ && references_changed_)) {
     const std::size_t window = flat_.frames ? covering_window() : 0;
     if (window > 0) {
-      out.job = make_job(window);
+      out.job = make_job(window, out.note);
     } else if (pending_projections_ > 0) {
       *dropped = pending_projections_;
       out.note = cat("series ", series_, " ended with ", pending_projections_, " projection(s) never reconstructed (",
@@ -109,6 +171,7 @@ Absorbed ProjectionAssembler::end_series(std::uint64_t* dropped) {
   theta_.clear();
   ids_.clear();
   since_job_ = pending_projections_ = 0;
+  incremental_.reset();
   return out;
 }
 
@@ -125,18 +188,27 @@ std::size_t ProjectionAssembler::covering_window() const {
   return 0;
 }
 
-std::shared_ptr<ReconJob> ProjectionAssembler::make_job(std::size_t window) {
+std::shared_ptr<ReconJob> ProjectionAssembler::make_job(std::size_t window, std::string& note) {
   auto job = std::make_shared<ReconJob>();
   const std::size_t n = projections_.size(), first = n - window, nrows = rows_.size();
+  if (incremental_ && (any_job_ || incremental_projections_ != n || window != n))
+    give_up_incremental(cat("the first window spanning 180 degrees is ", window, " of the ", n, " projections"), note);
   job->series = series_;
   job->update = updates_++;
   job->rows = rows_;
   job->cols = width_;
   job->projections = window;
-  job->counts.resize(nrows * window * width_);
-  for (std::size_t r = 0; r < nrows; ++r)
-    for (std::size_t a = 0; a < window; ++a)
-      std::copy_n(projections_[first + a].data() + r * width_, width_, job->counts.data() + (r * window + a) * width_);
+  if (incremental_) {  // only the newest projection remains to add
+    job->counts = projections_.back();
+    job->incremental = std::move(incremental_);
+    incremental_.reset();
+  } else {
+    job->counts.resize(nrows * window * width_);
+    for (std::size_t r = 0; r < nrows; ++r)
+      for (std::size_t a = 0; a < window; ++a)
+        std::copy_n(projections_[first + a].data() + r * width_, width_,
+                    job->counts.data() + (r * window + a) * width_);
+  }
   job->theta.assign(theta_.begin() + std::ptrdiff_t(first), theta_.end());
   job->dark.assign(nrows * width_, 0.0);
   if (dark_.frames)

@@ -61,7 +61,12 @@ class ProjectionAssembler {
     std::size_t frames = 0;
   };
   void add_reference(References& r, const Message& m);
-  std::shared_ptr<ReconJob> make_job(std::size_t window);
+  std::shared_ptr<ReconJob> make_job(std::size_t window, std::string& note);
+  // The incremental first reconstruction (recon_job.hpp): opened at the first
+  // projection if it can be, given up (back to the whole-window FBP) if the
+  // references change or the first window is not every projection added.
+  void open_incremental(std::string& note);
+  void give_up_incremental(const std::string& why, std::string& note);
   std::size_t covering_window() const;  // newest projections spanning 180 degrees (0 = not yet)
 
   ProjectionOptions options_;
@@ -81,6 +86,9 @@ class ProjectionAssembler {
   bool any_job_ = false;
   std::uint64_t updates_ = 0;
   std::uint64_t pending_refs_ = 0, pending_projections_ = 0;  // frames in no job yet
+  std::shared_ptr<IncrementalRecon> incremental_;  // the first reconstruction, being built
+  std::size_t incremental_projections_ = 0;        // projections added to it
+  bool incremental_noted_ = false;                 // the fall-back was logged for this series
 };
 
 }  // namespace sira::serve

@@ -58,7 +58,8 @@ class Lane {
       queue_.push(std::move(w));  // blocks while full: back-pressure
       return;
     }
-    const bool marker = w.flush;
+    // A step of an incremental reconstruction is never displaced (the reconstruction needs every one).
+    const bool marker = w.flush || (w.job && !w.job->publish);
     // A newer reconstruction takes over the frames of the one it displaces (they are in its window).
     auto absorb = [](Work& older, Work& newer) {
       if (older.job && newer.job) newer.job->frames += older.job->frames;
@@ -179,6 +180,10 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
       // neighbours among them (the ends repeated), as sira denoise does the
       // stack sira recon writes.
       auto run_job = [&](const ReconJob& job, Clock::time_point arrived) {
+        if (!job.publish) {  // a projection added to the first reconstruction: nothing to publish yet
+          accumulate(job);
+          return;
+        }
         Stack slices;
         try {
           slices = reconstruct(job);

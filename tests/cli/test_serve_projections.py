@@ -17,6 +17,11 @@ then projections, each with user_data image_type / angle_deg):
    the offline result.
 4. --rows the detector does not have: every image is rejected (size), counted,
    logged, and the service carries on to the end of the series.
+5. Flats sent after the projections: the first reconstruction cannot be built
+   as the projections arrive; the fall-back (the whole window at the end of the
+   series) is logged once and still equals the offline result bit for bit.
+In 1 to 3 the first reconstruction is built as the projections arrive (no
+fall-back logged), so it is that path that equals the offline result.
 
 The projections come from an analytic phantom (disks: exact line integrals),
 not from sira's projector."""
@@ -116,6 +121,9 @@ with h5py.File(live, "r", libver="latest", swmr=True) as f:
     g = f["series_1"]
     check(list(g["image_id"][...]) == [1, 2, 3, 4] and np.array_equal(g["data"][...], expected),
           "the HDF5 file holds the 4 rows, equal to the offline result")
+FALLBACK = "not built as projections arrive"
+check(FALLBACK not in open(os.path.join(work, "p180.log")).read(),
+      "p180: the first reconstruction was built as the projections arrived (no fall-back logged)")
 
 # ---- 2. 360 degrees, rolling updates every 30 projections -------------------------
 theta = np.arange(180) * 2.0  # 0..358
@@ -138,6 +146,7 @@ check(len(second) == 4 and all(np.array_equal(a, b) for a, b in zip(second, expe
 check(counters["received"] == 3 + 4 + 180 and counters["published"] == counters["received"] and
       counters["dropped"] == 0 and counters["updates"] == 4,
       f"received = published over the rolling updates ({counters})")
+check(FALLBACK not in open(os.path.join(work, "p360.log")).read(), "p360: no fall-back logged")
 
 # ---- 3. cbor2-built dark, flat and projection series -----------------------------
 theta = np.arange(60) * 3.0  # 0..177
@@ -188,10 +197,36 @@ check(len(sub.results) == 3 and all(np.array_equal(img, expected[i]) for i, (_, 
 check(counters["rejected_by"]["message"] == 1 and counters["received"] == 3 + 4 + 60 + 1 and
       counters["published"] == 3 + 4 + 60 and counters["dropped"] == 0,
       f"the malformed angle is rejected; received = published + rejected ({counters})")
+check(FALLBACK not in open(os.path.join(work, "pcbor.log")).read(), "pcbor: no fall-back logged")
 
 # ---- 4. rows the detector does not have ---------------------------------------------
 results, counters, _ = run(os.path.join(work, "scan180.h5"), "--rows", "4-9", name="pbadrows")
 check(results == [] and counters["rejected_by"]["size"] == 97 and counters["received"] == 97 and
       counters["published"] == 0, f"--rows 4-9 of a 6-row detector: all 97 images rejected (size) ({counters})")
 check("--rows 4-9" in open(os.path.join(work, "pbadrows.log")).read(), "the log names --rows")
+
+# ---- 5. flats after the projections: the whole-window fall-back ---------------------
+inp, out = free_port(), free_port()
+serve = Serve(work, "-m", m3, "--mode", "projections", "--rows", "2-4", "--input", f"tcp://127.0.0.1:{inp}",
+              "--push-bind", f"tcp://127.0.0.1:{out}", "--threads", "2", "--exit-after", "1", name="plateflat")
+sub = Subscriber(f"tcp://127.0.0.1:{out}")
+push = push_socket(inp)
+push.send(start(20, len(darks) + len(theta) + len(flats), {"angles_deg": [float(t) for t in theta]}))
+image_id = 0
+for kind, frames in (("dark", darks), ("projection", projections), ("flat", flats)):
+    for f in frames:
+        push.send(with_user_data(v2_image(20, image_id, f), {"image_type": kind}))
+        image_id += 1
+push.send(end(20))
+code, counters = serve.wait()
+sub.close()
+push.close()
+log = open(os.path.join(work, "plateflat.log")).read()
+check(code == 0 and len(sub.results) == 3 and
+      all(np.array_equal(img, expected[i]) for i, (_, img) in enumerate(sub.results)),
+      "flats after the projections: rows 2..4 equal the offline result bit for bit")
+check(log.count(FALLBACK) == 1 and "no flat field before the first projection" in log,
+      "the fall-back to the whole-window reconstruction is logged once, with its reason")
+check(counters["received"] == image_id and counters["published"] == image_id and counters["dropped"] == 0,
+      f"received = published = {image_id} ({counters})")
 finish()
