@@ -100,18 +100,42 @@ void BackprojectionAccumulator::accumulate(const std::vector<float>& padded, con
   angles_ += n_angles;
 }
 
-Stack BackprojectionAccumulator::finish(double weight, bool circle_mask) const {
-  Stack out(depth_, size_, size_);
+void BackprojectionAccumulator::finish_slice(std::size_t z, double weight, bool circle_mask, float* out) const {
+  if (z >= depth_) fail("back-projection: slice ", z, " of ", depth_);
   const float w = static_cast<float>(weight);
   const std::size_t size = size_;
-  const bool parallel = depth_ * size * size > (1u << 18);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (std::ptrdiff_t zi = 0; zi < static_cast<std::ptrdiff_t>(depth_ * size); ++zi) {
-    const std::size_t i = static_cast<std::size_t>(zi) % size;
-    const float* src = sums_.data() + static_cast<std::size_t>(zi) * size;
-    float* dst = out.data.data() + static_cast<std::size_t>(zi) * size;
-    for (std::size_t j = 0; j < size; ++j) dst[j] = circle_mask && !inside_circle(i, j, size) ? 0.0f : w * src[j];
+  for (std::size_t i = 0; i < size; ++i) {
+    std::size_t lo = 0;  // the pixels kept are [lo, size - lo)
+    if (circle_mask) {
+      // inside_circle depends on |j - mid| only, exactly (mid is a multiple of 1/2), and
+      // holds from some column up to the middle: find the first, mirror it.
+      const std::size_t h = (size - 1) / 2;
+      if (!inside_circle(i, h, size)) {
+        lo = size;  // none of the row
+      } else {
+        std::size_t a = 0, b = h;  // the first inside column is in [a, b]
+        while (a < b) {
+          const std::size_t m = a + (b - a) / 2;
+          if (inside_circle(i, m, size)) b = m;
+          else a = m + 1;
+        }
+        lo = a;
+      }
+    }
+    const float* src = sums_.data() + (z * size + i) * size;
+    float* dst = out + i * size;
+    std::size_t j = 0;
+    for (; j < lo; ++j) dst[j] = 0.0f;
+    for (; j < size - lo; ++j) dst[j] = w * src[j];
+    for (; j < size; ++j) dst[j] = 0.0f;
   }
+}
+
+Stack BackprojectionAccumulator::finish(double weight, bool circle_mask) const {
+  Stack out(depth_, size_, size_);
+#pragma omp parallel for schedule(static) if (depth_ > 1 && depth_ * size_ * size_ > (1u << 18))
+  for (std::ptrdiff_t z = 0; z < static_cast<std::ptrdiff_t>(depth_); ++z)
+    finish_slice(static_cast<std::size_t>(z), weight, circle_mask, out.slice(static_cast<std::size_t>(z)));
   return out;
 }
 

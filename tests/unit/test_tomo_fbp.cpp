@@ -2,6 +2,7 @@
 // Shepp-Logan accuracy bar, centre handling, and input validation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -185,6 +186,27 @@ TEST(TomoFbp, AccumulatorFedAngleByAngleEqualsFbp) {
     EXPECT_GT(mean_in_circle(inc, 20.0), 0.9);  // a reconstruction, not zeros
   }
   EXPECT_THROW(sira::tomo::BackprojectionAccumulator(1, size, size, 80.0), sira::Error);  // centre off the detector
+}
+
+TEST(TomoFbp, AccumulatorMaskIsInsideCircle) {
+  // The mask applied per slice is inside_circle, pixel by pixel, for odd and even sizes.
+  for (std::size_t size : {77u, 64u, 5u, 1u}) {
+    sira::tomo::BackprojectionAccumulator acc(1, size, size, -1.0);
+    std::vector<float> ones(size, 1.0f);
+    acc.add_filtered(ones.data(), {0.3});
+    std::vector<float> masked(size * size), plain(size * size);
+    acc.finish_slice(0, 1.0, true, masked.data());
+    acc.finish_slice(0, 1.0, false, plain.data());
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < size; ++i)
+      for (std::size_t j = 0; j < size; ++j) {
+        const float want = sira::tomo::inside_circle(i, j, size) ? plain[i * size + j] : 0.0f;
+        wrong += masked[i * size + j] != want;
+      }
+    EXPECT_EQ(wrong, 0u) << "size " << size;
+    const Stack whole = acc.finish(1.0, true);
+    EXPECT_TRUE(std::equal(masked.begin(), masked.end(), whole.data.begin())) << "size " << size;
+  }
 }
 
 TEST(TomoFbp, RejectsBadInput) {

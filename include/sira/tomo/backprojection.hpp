@@ -32,6 +32,9 @@ class BackprojectionAccumulator {
   // The slices: the sums times `weight` (fbp's angular_weight of all the angles
   // added), pixels outside the reconstruction circle 0 if circle_mask.
   Stack finish(double weight, bool circle_mask) const;
+  // The same for slice z alone, into out (size x size floats): what finish() gives as slice z.
+  void finish_slice(std::size_t z, double weight, bool circle_mask, float* out) const;
+  std::size_t size() const { return size_; }
 
   std::size_t angles() const { return angles_; }
   std::size_t depth() const { return depth_; }
