@@ -69,17 +69,16 @@ void accumulate(const ReconJob& job) {
   }
 }
 
+const tomo::BackprojectionAccumulator& incremental_sums(const ReconJob& job) {
+  accumulate(job);
+  const IncrementalRecon& s = *job.incremental;
+  if (!s.error.empty()) fail(s.error);
+  if (s.sums->angles() != job.theta.size())
+    fail("incremental reconstruction: ", s.sums->angles(), " projections added for a window of ", job.theta.size());
+  return *s.sums;
+}
+
 Stack reconstruct(const ReconJob& job) {
-  if (job.incremental) {
-    accumulate(job);
-    const IncrementalRecon& s = *job.incremental;
-    if (!s.error.empty()) fail(s.error);
-    if (s.sums->angles() != job.theta.size())
-      fail("incremental reconstruction: ", s.sums->angles(), " projections added for a window of ", job.theta.size());
-    Stack out = s.sums->finish(tomo::angular_weight(job.theta), job.circle_mask);
-    out.is_2d = job.rows.size() == 1;
-    return out;
-  }
   tomo::FbpOptions fo;
   fo.filter = job.filter;
   fo.circle_mask = job.circle_mask;

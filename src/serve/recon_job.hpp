@@ -66,9 +66,11 @@ std::vector<double> flat_denominators(const std::vector<double>& flat, const std
 
 // rows x projections x cols line integrals; `note` (if given) tells about repaired flat pixels.
 tomo::Sinograms line_integrals(const ReconJob& job, std::string* note = nullptr);
-// rows x size x size slices (size = cols); an incremental job adds its projection
-// first and returns the slices of everything added (call it for a publishing job only).
+// rows x size x size slices (size = cols) of a whole-window job.
 Stack reconstruct(const ReconJob& job);
+// A publishing incremental job: adds its projection and returns the sums, whose
+// finish_slice(r, tomo::angular_weight(job.theta), job.circle_mask) is row r's slice.
+const tomo::BackprojectionAccumulator& incremental_sums(const ReconJob& job);
 // An incremental job that does not publish: adds its projection.
 void accumulate(const ReconJob& job);
 

@@ -179,36 +179,61 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
       // Projections mode: reconstruct the job's rows, then denoise each with its
       // neighbours among them (the ends repeated), as sira denoise does the
       // stack sira recon writes.
+      std::size_t warm_size = 0;  // the engine has run on an image of this size
       auto run_job = [&](const ReconJob& job, Clock::time_point arrived) {
         if (!job.publish) {  // a projection added to the first reconstruction: nothing to publish yet
           accumulate(job);
+          if (warm_size != job.cols) {
+            // The engine's first image of a size costs ~2.5x a later one (buffers, weight
+            // packing, page faults): pay it now, while projections arrive, not when
+            // the reconstruction is due. The result is discarded; nothing is counted.
+            warm_size = job.cols;
+            std::vector<float> image(job.cols * job.cols), out(job.cols * job.cols);
+            for (std::size_t k = 0; k < image.size(); ++k) image[k] = float(k % 251);
+            engine.denoise_window({image.data()}, 0, job.cols, job.cols, out.data());
+          }
           return;
         }
-        Stack slices;
+        Stack slices;                                           // a whole-window job's
+        const tomo::BackprojectionAccumulator* sums = nullptr;  // an incremental one's: rows finished as needed
         try {
-          slices = reconstruct(job);
+          if (job.incremental) sums = &incremental_sums(job);
+          else slices = reconstruct(job);
         } catch (const Error& e) {  // the data (a flat, the centre) do not allow it: this update is lost
           counters.drop("bad_data", job.frames);
           log(cat("series ", job.series, ", update ", job.update, " (images ", job.first_id, "..", job.last_id,
                   "): dropped (bad_data): ", e.what()));
           return;
         }
-        counters.reconstructed += slices.depth;
-        const std::size_t size = slices.width, n = slices.depth;
+        const std::size_t size = job.cols, n = job.rows.size();
+        counters.reconstructed += n;
+        std::vector<std::vector<float>> finished(sums ? n : 0);
+        const double weight = sums ? tomo::angular_weight(job.theta) : 0.0;
+        auto slice = [&](std::size_t k) -> const float* {
+          if (!sums) return slices.slice(k);
+          if (finished[k].empty()) {
+            finished[k].resize(size * size);
+            sums->finish_slice(k, weight, job.circle_mask, finished[k].data());
+          }
+          return finished[k].data();
+        };
+        // Row by row: each is published once it and its neighbours are finished and it is denoised.
         for (std::size_t i = 0; i < n; ++i) {
           const std::size_t lo = i >= reach ? i - reach : 0, hi = std::min(n - 1, i + reach);
           std::vector<const float*> window;
-          for (std::size_t k = lo; k <= hi; ++k) window.push_back(slices.slice(k));
+          for (std::size_t k = lo; k <= hi; ++k) window.push_back(slice(k));
           const bool last = i + 1 == n;
           Result r{true, job.series, job.rows[i], size, size, std::vector<float>(size * size), arrived,
                    last ? job.frames : 0, last,
                    cat("{\"row\":", job.rows[i], ",\"update\":", job.update, ",\"projections\":", job.projections,
                        ",\"first_image_id\":", job.first_id, ",\"last_image_id\":", job.last_id, "}")};
-          if (options.view) r.raw.assign(slices.slice(i), slices.slice(i) + size * size);
+          if (options.view) r.raw.assign(slice(i), slice(i) + size * size);
           engine.denoise_window(window, i - lo, size, size, r.pixels.data());
           ++counters.denoised;
           results.push(std::move(r));
+          if (sums && i >= reach) std::vector<float>().swap(finished[i - reach]);  // no later row needs it
         }
+        warm_size = size;
       };
       while (std::optional<Work> w = lane.take()) {
         if (w->job) {
