@@ -10,10 +10,13 @@ Slices mode, 1024 x 1024 (fp32 and int8 models):
              latency_ms (receive -> publish), and p99 / offline median
   overload   stream-sim at 2x the sustained rate, preview lane: p99 latency, and
              whether the drop counter equals the images not published
-Projections mode: a 1024-wide detector, 720 angles over 180 degrees, --rows R:
-  the latency of the first full reconstruction + denoise (arrival of the last
-  projection -> its last slice published), beside offline `sira recon` + `sira
-  denoise` of the same rows.
+Projections mode: a 1024-wide detector, 720 angles over 180 degrees, --rows R,
+  stream-sim at --projection-rate: the latency of the first full reconstruction +
+  denoise (arrival of the last projection -> its first and its last slice
+  published), the time the stream took (the no-loss lane holds the sender back
+  while the worker back-projects), beside offline `sira recon` + `sira denoise`
+  of the same rows and `sira bench`'s median time of one 1024 x 1024 image.
+  `--only projections` runs this part alone.
 
 Figures are medians over --runs. Usage:
   /usr/bin/python3 bench/serve_bench.py --sira build/sira --threads 2
@@ -70,8 +73,10 @@ def serve_run(a, model, precision, source, rate, lane="no-loss", extra=(), sim_e
                               "--lane", lane, "--exit-after", "1", *extra],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     col = Collector(out)
+    t0 = time.monotonic()
     subprocess.run([a.sira, "stream-sim", "-q", "-i", source, "--bind", f"tcp://127.0.0.1:{inp}", "--rate", str(rate),
                     *sim_extra], check=True, timeout=3600)
+    a.sim_seconds = time.monotonic() - t0
     stdout, _ = serve.communicate(timeout=3600)
     time.sleep(0.2)
     col.close()
@@ -127,7 +132,10 @@ def projections_bench(a, work, model, precision):
         f["exchange/data_white"] = (rng.poisson(20000, (5, rows, cols)) + 100).astype(np.uint16)
         f["exchange/data_dark"] = np.full((5, rows, cols), 100, np.uint16)
         f["exchange/theta"] = theta
-    offline, live = [], []
+    r = subprocess.run([a.sira, "bench", "-q", "-m", model, "--precision", precision, "--size", "1024",
+                        "--threads", str(a.threads), "--runs", "3", "--json"], check=True, capture_output=True, text=True)
+    bench_ms = json.loads(r.stdout)["median_ms"]
+    offline, live, first, stream = [], [], [], []
     for _ in range(a.runs):
         t0 = time.monotonic()
         rec, den = os.path.join(work, "rec.npy"), os.path.join(work, "den.npy")
@@ -138,10 +146,17 @@ def projections_bench(a, work, model, precision):
         offline.append((time.monotonic() - t0) * 1000)
         got, c = serve_run(a, model, precision, scan, a.projection_rate, extra=("--mode", "projections", "--rows",
                                                                                 f"0-{rows - 1}"))
-        live.append(got[-1][1]["latency_ms"])
+        stream.append(a.sim_seconds)
+        first_update = [g for g in got if g[1]["update"] == 0]
+        assert len(first_update) == rows and c["published"] == c["received"], (len(first_update), c)
+        first.append(first_update[0][1]["latency_ms"])
+        live.append(first_update[-1][1]["latency_ms"])
     print(f"projections 1024 wide, 720 angles / 180 deg, {rows} rows, {precision:5s}: first reconstruction + "
-          f"denoise published {statistics.median(live):.0f} ms after the last projection (offline sira recon + "
-          f"sira denoise of the same rows, processes included: {statistics.median(offline):.0f} ms)", flush=True)
+          f"denoise published {statistics.median(first):.0f} ms (first row) and {statistics.median(live):.0f} ms "
+          f"(last row) after the last projection; stream-sim at {a.projection_rate:g}/s took "
+          f"{statistics.median(stream):.1f} s | offline sira recon + sira denoise of the same rows, processes "
+          f"included: {statistics.median(offline):.0f} ms | sira bench one 1024x1024 image: {bench_ms:.0f} ms",
+          flush=True)
 
 
 def main():
@@ -154,12 +169,19 @@ def main():
     ap.add_argument("--rows", type=int, default=8, help="projections mode: rows reconstructed")
     ap.add_argument("--projection-rate", type=float, default=720, help="projections per second")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--only", choices=("slices", "projections"), help="run one part only")
+    ap.add_argument("--precisions", default="fp32,int8", help="comma-separated: fp32, int8")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sira_serve_bench_") as work:
-        for model, precision in ((a.model, "fp32"), (a.int8_model, "int8")):
-            slices_bench(a, work, model, precision)
-        for model, precision in ((a.int8_model, "int8"), (a.model, "fp32")):
-            projections_bench(a, work, model, precision)
+        wanted = a.precisions.split(",")
+        if a.only != "projections":
+            for model, precision in ((a.model, "fp32"), (a.int8_model, "int8")):
+                if precision in wanted:
+                    slices_bench(a, work, model, precision)
+        if a.only != "slices":
+            for model, precision in ((a.int8_model, "int8"), (a.model, "fp32")):
+                if precision in wanted:
+                    projections_bench(a, work, model, precision)
 
 
 if __name__ == "__main__":
