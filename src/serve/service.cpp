@@ -190,7 +190,10 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
             warm_size = job.cols;
             std::vector<float> image(job.cols * job.cols), out(job.cols * job.cols);
             for (std::size_t k = 0; k < image.size(); ++k) image[k] = float(k % 251);
-            engine.denoise_window({image.data()}, 0, job.cols, job.cols, out.data());
+            try {
+              engine.denoise_window({image.data()}, 0, job.cols, job.cols, out.data());
+            } catch (const Error&) {  // the reconstruction's own denoising will report it
+            }
           }
           return;
         }

@@ -6,6 +6,8 @@ then projections, each with user_data image_type / angle_deg):
    the requested rows, published once the last projection arrived; each slice
    equals the offline result bit for bit; received = published (every dark,
    flat and projection), nothing dropped; the HDF5 file holds the rows.
+   The same through the preview lane (which never displaces the per-projection
+   steps of the incremental reconstruction).
 2. A 360-degree scan with --update-every 30 (array-1.0): the first update
    after 180 degrees, then one every 30 projections; the second update equals
    the offline reconstruction of a Data Exchange file holding just the newest
@@ -124,6 +126,11 @@ with h5py.File(live, "r", libver="latest", swmr=True) as f:
 FALLBACK = "not built as projections arrive"
 check(FALLBACK not in open(os.path.join(work, "p180.log")).read(),
       "p180: the first reconstruction was built as the projections arrived (no fall-back logged)")
+# The preview lane never displaces the per-projection steps: the same result.
+results, counters, _ = run(scan, "--rows", "1-4", "--lane", "preview", name="p180preview")
+check(len(results) == 4 and all(np.array_equal(img, expected[i]) for i, (_, img) in enumerate(results)) and
+      counters["published"] == frames and counters["dropped"] == 0,
+      f"preview lane: the 4 rows equal the offline result bit for bit, all {frames} frames published ({counters})")
 
 # ---- 2. 360 degrees, rolling updates every 30 projections -------------------------
 theta = np.arange(180) * 2.0  # 0..358
