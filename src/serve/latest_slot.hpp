@@ -39,6 +39,14 @@ class LatestSlot {
     items_.pop_front();
     return out;
   }
+  // The next item if one is waiting now (never blocks).
+  std::optional<T> try_take() {
+    std::lock_guard lock(mutex_);
+    if (items_.empty()) return std::nullopt;
+    std::optional<T> out(std::move(items_.front().first));
+    items_.pop_front();
+    return out;
+  }
   void close() {
     std::lock_guard lock(mutex_);
     closed_ = true;

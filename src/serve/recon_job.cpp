@@ -52,22 +52,31 @@ tomo::Sinograms line_integrals(const ReconJob& job, std::string* note) {
   return out;
 }
 
-void accumulate(const ReconJob& job) {
-  IncrementalRecon& s = *job.incremental;
+void accumulate(const std::vector<const ReconJob*>& steps) {
+  if (steps.empty()) return;
+  IncrementalRecon& s = *steps.front()->incremental;
   if (!s.error.empty()) return;
   try {
-    const std::size_t nrows = s.rows.size(), cols = s.cols;
+    const std::size_t nrows = s.rows.size(), cols = s.cols, k = steps.size();
     if (!s.sums) s.sums = std::make_unique<tomo::BackprojectionAccumulator>(nrows, cols, cols, s.center);
-    std::vector<float> p(nrows * cols);
-    for (std::size_t r = 0; r < nrows; ++r)
-      row_line_integrals(job.counts.data() + r * cols, s.dark.data() + r * cols, s.denom.data() + r * cols, cols,
-                         p.data() + r * cols);
-    s.sums->add(p.data(), {job.theta.back()}, s.filter);
+    std::vector<float> p(nrows * k * cols);  // (row * k + step) * cols
+    std::vector<double> theta(k);
+    for (std::size_t a = 0; a < k; ++a) {
+      const ReconJob& job = *steps[a];
+      if (job.incremental.get() != &s) fail("incremental reconstruction: steps of two reconstructions mixed");
+      theta[a] = job.theta.back();
+      for (std::size_t r = 0; r < nrows; ++r)
+        row_line_integrals(job.counts.data() + r * cols, s.dark.data() + r * cols, s.denom.data() + r * cols, cols,
+                           p.data() + (r * k + a) * cols);
+    }
+    s.sums->add(p.data(), theta, s.filter);
   } catch (const Error& e) {
     s.error = e.what();
     s.sums.reset();
   }
 }
+
+void accumulate(const ReconJob& job) { accumulate(std::vector<const ReconJob*>{&job}); }
 
 const tomo::BackprojectionAccumulator& incremental_sums(const ReconJob& job) {
   accumulate(job);

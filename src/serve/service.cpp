@@ -70,6 +70,7 @@ class Lane {
     }
   }
   std::optional<Work> take() { return preview_ ? slot_.take() : queue_.pop(); }
+  std::optional<Work> try_take() { return preview_ ? slot_.try_take() : queue_.try_pop(); }
   void close() {
     if (preview_) slot_.close();
     else queue_.close();
@@ -180,9 +181,24 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
       // neighbours among them (the ends repeated), as sira denoise does the
       // stack sira recon writes.
       std::size_t warm_size = 0;  // the engine has run on an image of this size
+      std::optional<Work> pending;  // taken from the lane while gathering steps, not handled yet
+      constexpr std::size_t kMaxSteps = 32;
       auto run_job = [&](const ReconJob& job, Clock::time_point arrived) {
         if (!job.publish) {  // a projection added to the first reconstruction: nothing to publish yet
-          accumulate(job);
+          // With the steps that wait behind it, in one pass over the sums.
+          std::vector<const ReconJob*> steps{&job};
+          std::vector<std::shared_ptr<ReconJob>> held_steps;
+          while (steps.size() < kMaxSteps && !pending) {
+            std::optional<Work> next = lane.try_take();
+            if (!next) break;
+            if (next->job && !next->job->publish && next->job->incremental == job.incremental) {
+              held_steps.push_back(next->job);
+              steps.push_back(next->job.get());
+            } else {
+              pending = std::move(next);  // handled next, after these steps
+            }
+          }
+          accumulate(steps);
           if (warm_size != job.cols) {
             // The engine's first image of a size costs ~2.5x a later one (buffers, weight
             // packing, page faults): pay it now, while projections arrive, not when
@@ -238,7 +254,11 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
         }
         warm_size = size;
       };
-      while (std::optional<Work> w = lane.take()) {
+      for (;;) {
+        std::optional<Work> w;
+        if (pending) w.swap(pending);
+        else w = lane.take();
+        if (!w) break;
         if (w->job) {
           run_job(*w->job, w->arrived);
           continue;

@@ -38,6 +38,16 @@ class BoundedQueue {
     return item;
   }
 
+  // The next item if one is waiting now (never blocks).
+  std::optional<T> try_pop() {
+    std::lock_guard lock(mutex_);
+    if (cancelled_ || items_.empty()) return std::nullopt;
+    std::optional<T> item(std::move(items_.front()));
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+
   void close() {
     std::lock_guard lock(mutex_);
     closed_ = true;
