@@ -9,7 +9,10 @@ Slices mode, 1024 x 1024 (fp32 and int8 models):
   latency    stream-sim at 80 % of the sustained rate: p50 / p99 of the results'
              latency_ms (receive -> publish), and p99 / offline median
   overload   stream-sim at 2x the sustained rate, preview lane: p99 latency, and
-             whether the drop counter equals the images not published
+             whether the drop counter equals the images not published; no-loss
+             lane: whether every image id is published exactly once, in order
+             (--images / (2 x sustained) seconds offered: 60 s needs about 300
+             images at int8, 100 at fp32 on 2 cores)
 Projections mode: a 1024-wide detector, 720 angles over 180 degrees, --rows R,
   stream-sim at --projection-rate: the latency of the first full reconstruction +
   denoise (arrival of the last projection -> its first and its last slice
@@ -96,7 +99,7 @@ def slices_bench(a, work, model, precision):
     stack = (1000 + 300 * rng.standard_normal((a.images, 1024, 1024))).clip(0, 65535).astype(np.uint16)
     src = os.path.join(work, "stack.npy")
     np.save(src, stack)
-    rates, lat50, lat99, over99, over_ok = [], [], [], [], []
+    rates, lat50, lat99, over99, over_ok, lossless = [], [], [], [], [], []
     for _ in range(a.runs):
         got, _ = serve_run(a, model, precision, src, 0)
         t = [g[0] for g in got]
@@ -110,13 +113,18 @@ def slices_bench(a, work, model, precision):
         got, c = serve_run(a, model, precision, src, 2 * sustained, lane="preview")
         over99.append(quantile([g[1]["latency_ms"] for g in got], 0.99))
         over_ok.append(c["dropped"] == c["received"] - c["published"] and len(got) == c["published"])
+        # The no-loss lane at 2x: every image id published exactly once, in order.
+        got, c = serve_run(a, model, precision, src, 2 * sustained)
+        ids = [g[1]["frame"] for g in got]
+        lossless.append(len(ids) == a.images and ids == sorted(set(ids)) and c["published"] == a.images)
     ideal = 1000.0 / offline_ms
     print(f"slices 1024x1024 {precision:5s} offline {offline_ms:8.1f} ms/image ({ideal:.3f} images/s) | "
           f"serve sustained {sustained:.3f} images/s = {sustained / ideal:.3f} of offline | "
           f"latency at 80 %: p50 {statistics.median(lat50):.0f} ms, p99 {statistics.median(lat99):.0f} ms "
           f"= {statistics.median(lat99) / offline_ms:.2f}x compute | preview at 2x: p99 "
           f"{statistics.median(over99):.0f} ms = {statistics.median(over99) / offline_ms:.2f}x compute, "
-          f"drops = not published: {all(over_ok)}", flush=True)
+          f"drops = not published: {all(over_ok)} | no-loss at 2x ({a.images / (2 * sustained):.0f} s offered): "
+          f"every id once, in order: {all(lossless)}", flush=True)
 
 
 def projections_bench(a, work, model, precision):
