@@ -201,25 +201,22 @@ Runner setup_adapt(CLI::App& sub) {
     sino.center = parse_center(o->center, sino, o->input);
     tomo::FbpOptions fo;
     fo.circle_mask = true;
-    std::vector<tomo::SplitPair> pairs;
-    std::string how;
+    const Stack full = tomo::fbp(sino, fo);  // the scan's reconstruction: thinning's targets, restored at the end
+    tomo::ThinningOptions to;
+    std::string how = cat("noise2inverse splits=", o->splits);
     if (thinning) {
-      tomo::ThinningOptions to;
       to.flux = o->flux > 0 ? o->flux : tomo::estimate_flux(sino, o->input.c_str());
       to.doses = o->doses;
       to.realisations = o->realisations;
       to.seed = o->seed;
       how = cat("thinning flux=", to.flux, o->flux > 0 ? "" : " (estimated)", " doses=", comma_list(o->doses),
                 " realisations=", o->realisations);
-      status(cat("sira adapt: ", sino.data.depth, " slice(s), ", sino.data.height, " angles, detector ",
-                 sino.data.width, ", centre ", sino.center, "; ", how));
-      pairs = tomo::thinning_pairs(sino, to, fo);
-    } else {
-      how = cat("noise2inverse splits=", o->splits);
-      status(cat("sira adapt: ", sino.data.depth, " slice(s), ", sino.data.height, " angles, detector ",
-                 sino.data.width, ", centre ", sino.center, "; ", o->splits, " angle subsets"));
-      pairs = tomo::split_pairs(tomo::reconstruct_splits(sino, o->splits, fo));
     }
+    status(cat("sira adapt: ", sino.data.depth, " slice(s), ", sino.data.height, " angles, detector ",
+               sino.data.width, ", centre ", sino.center, "; ", how));
+    const std::vector<tomo::SplitPair> pairs =
+        thinning ? tomo::thinning_pairs(sino, full, to, fo)
+                 : tomo::split_pairs(tomo::reconstruct_splits(sino, o->splits, fo));
     const std::size_t min_side = std::min(pairs[0].input.height, pairs[0].input.width);
 
     train::TrainOptions t;
@@ -268,7 +265,6 @@ Runner setup_adapt(CLI::App& sub) {
     // the grain asked for (auto: what the start model keeps on this very scan,
     // so that the adapted model restores as the start model does, only better).
     Model adapted = report_train.model;
-    const Stack full = tomo::fbp(sino, fo);
     if (o->keep_grain == "auto" && start.config.residual)
       keep = grain_share(full, denoise_stack(adapted, full, threads), denoise_stack(start, full, threads));
     if (keep > 0) adapted = scale_correction(adapted, 1.0 - keep);

@@ -8,12 +8,17 @@
 namespace sira::tomo {
 
 std::vector<SplitPair> thinning_pairs(const Sinograms& scan, const ThinningOptions& o, const FbpOptions& fo) {
+  return thinning_pairs(scan, fbp(scan, fo), o, fo);
+}
+
+std::vector<SplitPair> thinning_pairs(const Sinograms& scan, const Stack& target, const ThinningOptions& o,
+                                      const FbpOptions& fo) {
   if (!(o.flux > 0) || !std::isfinite(o.flux)) fail("thinning pairs: the photon flux must be > 0, got ", o.flux);
   if (o.doses.empty()) fail("thinning pairs: no dose given");
   if (o.realisations < 1) fail("thinning pairs: need at least one realisation per dose");
   for (double q : o.doses)
     if (!(q > 0 && q < 1)) fail("thinning pairs: each dose must lie in (0, 1), got ", q);
-  const Stack target = fbp(scan, fo);  // x
+  // target: x, the scan's own reconstruction
   std::vector<SplitPair> out;
   for (std::size_t d = 0; d < o.doses.size(); ++d)
     for (std::size_t r = 0; r < o.realisations; ++r) {

@@ -34,5 +34,9 @@ struct ThinningOptions {
 // no dose, no realisation or a flux <= 0.
 std::vector<SplitPair> thinning_pairs(const Sinograms& scan, const ThinningOptions& options,
                                       const FbpOptions& fbp_options);
+// The same given the scan's own reconstruction fbp(scan, fbp_options), for a
+// caller that needs it anyway (sira adapt restores it after training).
+std::vector<SplitPair> thinning_pairs(const Sinograms& scan, const Stack& reconstruction,
+                                      const ThinningOptions& options, const FbpOptions& fbp_options);
 
 }  // namespace sira::tomo
