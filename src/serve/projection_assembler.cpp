@@ -16,6 +16,24 @@ void add_note(std::string& note, const std::string& text) { note = note.empty() 
 
 ProjectionAssembler::ProjectionAssembler(ProjectionOptions options) : options_(std::move(options)) {}
 
+std::vector<double> ProjectionAssembler::References::mean(std::size_t n) const {
+  std::vector<double> m(n, 0.0);
+  if (frames)
+    for (std::size_t i = 0; i < n; ++i) m[i] = sum[i] / double(frames);
+  return m;
+}
+
+std::shared_ptr<ReconJob> ProjectionAssembler::new_job() const {
+  auto job = std::make_shared<ReconJob>();
+  job->series = series_;
+  job->rows = rows_;
+  job->cols = width_;
+  job->center = options_.center;
+  job->filter = options_.filter;
+  job->circle_mask = options_.circle_mask;
+  return job;
+}
+
 void ProjectionAssembler::begin_series(std::uint64_t series, const Message& start) {
   series_ = series;
   start_angles_deg_ = start.angles_deg;
@@ -50,14 +68,10 @@ void ProjectionAssembler::open_incremental(std::string& note) {
   s->center = options_.center;
   s->filter = options_.filter;
   // The means make_job() would give the job.
-  s->dark.assign(n, 0.0);
-  if (dark_.frames)
-    for (std::size_t i = 0; i < n; ++i) s->dark[i] = dark_.sum[i] / double(dark_.frames);
-  std::vector<double> flat(n);
-  for (std::size_t i = 0; i < n; ++i) flat[i] = flat_.sum[i] / double(flat_.frames);
+  s->dark = dark_.mean(n);
   try {
     std::size_t repaired = 0;
-    s->denom = flat_denominators(flat, s->dark, rows_, width_, &repaired);
+    s->denom = flat_denominators(flat_.mean(n), s->dark, rows_, width_, &repaired);
     tomo::check_center(options_.center < 0 ? (double(width_) - 1) / 2.0 : options_.center, width_, "--center");
   } catch (const Error& e) {
     return give_up_incremental(e.what(), note);
@@ -135,17 +149,11 @@ Absorbed ProjectionAssembler::image(const Message& m, std::uint64_t series) {
   if (window > 0 && (!any_job_ || (options_.update_every > 0 && since_job_ >= options_.update_every))) {
     out.job = make_job(window, out.note);
   } else if (incremental_) {  // add this projection to the first reconstruction now
-    auto job = std::make_shared<ReconJob>();
-    job->series = series_;
+    auto job = new_job();
     job->update = updates_;
-    job->rows = rows_;
-    job->cols = width_;
     job->projections = 1;
     job->counts = projections_.back();
     job->theta = {theta_.back()};
-    job->center = options_.center;
-    job->filter = options_.filter;
-    job->circle_mask = options_.circle_mask;
     job->first_id = job->last_id = ids_.back();
     job->incremental = incremental_;
     job->publish = false;
@@ -189,14 +197,11 @@ std::size_t ProjectionAssembler::covering_window() const {
 }
 
 std::shared_ptr<ReconJob> ProjectionAssembler::make_job(std::size_t window, std::string& note) {
-  auto job = std::make_shared<ReconJob>();
+  auto job = new_job();
   const std::size_t n = projections_.size(), first = n - window, nrows = rows_.size();
   if (incremental_ && (any_job_ || incremental_projections_ != n || window != n))
     give_up_incremental(cat("the first window spanning 180 degrees is ", window, " of the ", n, " projections"), note);
-  job->series = series_;
   job->update = updates_++;
-  job->rows = rows_;
-  job->cols = width_;
   job->projections = window;
   if (incremental_) {  // only the newest projection remains to add
     job->counts = projections_.back();
@@ -210,14 +215,8 @@ std::shared_ptr<ReconJob> ProjectionAssembler::make_job(std::size_t window, std:
                     job->counts.data() + (r * window + a) * width_);
   }
   job->theta.assign(theta_.begin() + std::ptrdiff_t(first), theta_.end());
-  job->dark.assign(nrows * width_, 0.0);
-  if (dark_.frames)
-    for (std::size_t i = 0; i < job->dark.size(); ++i) job->dark[i] = dark_.sum[i] / double(dark_.frames);
-  job->flat.resize(nrows * width_);
-  for (std::size_t i = 0; i < job->flat.size(); ++i) job->flat[i] = flat_.sum[i] / double(flat_.frames);
-  job->center = options_.center;
-  job->filter = options_.filter;
-  job->circle_mask = options_.circle_mask;
+  job->dark = dark_.mean(nrows * width_);
+  job->flat = flat_.mean(nrows * width_);
   job->frames = pending_refs_ + pending_projections_;
   job->first_id = ids_[first];
   job->last_id = ids_.back();

@@ -59,8 +59,12 @@ class ProjectionAssembler {
   struct References {
     std::vector<double> sum;  // rows x cols, over the frames, in arrival order
     std::size_t frames = 0;
+    // The mean frame (n values), zeros when there is none (a missing dark).
+    std::vector<double> mean(std::size_t n) const;
   };
   void add_reference(References& r, const Message& m);
+  // A job with the series' geometry and the reconstruction options filled in.
+  std::shared_ptr<ReconJob> new_job() const;
   std::shared_ptr<ReconJob> make_job(std::size_t window, std::string& note);
   // The incremental first reconstruction (recon_job.hpp): opened at the first
   // projection if it can be, given up (back to the whole-window FBP) if the
