@@ -125,7 +125,9 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
   if (!options.pub_bind.empty()) {
     pub.emplace(context, zmq::socket_type::pub);
     pub->set(zmq::sockopt::sndhwm, 4);
-    pub->set(zmq::sockopt::linger, 0);
+    // Viewers are never waited for, but results already queued when the service
+    // exits get a moment to leave (linger 0 dropped a series' last image).
+    pub->set(zmq::sockopt::linger, 500);
     pub->bind(options.pub_bind);
   }
   std::unique_ptr<LiveWriter> writer;
