@@ -71,10 +71,24 @@ class Collector(threading.Thread):
 def serve_run(a, model, precision, source, rate, lane="no-loss", extra=(), sim_extra=()):
     """One stream-sim -> serve run; returns (collector results, final counters)."""
     inp, out = free_port(), free_port()
-    serve = subprocess.Popen([a.sira, "serve", "-q", "-m", model, "--precision", precision, "--threads", str(a.threads),
+    serve = subprocess.Popen([a.sira, "serve", "-m", model, "--precision", precision, "--threads", str(a.threads),
                               "--input", f"tcp://127.0.0.1:{inp}", "--push-bind", f"tcp://127.0.0.1:{out}",
                               "--lane", lane, "--exit-after", "1", *extra],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The stream starts once the service says it is ready (engine warmed up,
+    # connected), as a detector is triggered after its consumers are up; the
+    # log is drained all along so that it never blocks the service.
+    ready = threading.Event()
+
+    def drain_log():
+        for line in serve.stderr:
+            if "ready: connected" in line:
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=drain_log, daemon=True).start()
+    if not ready.wait(300) or serve.poll() is not None:
+        raise RuntimeError("sira serve did not become ready")
     col = Collector(out)
     t0 = time.monotonic()
     subprocess.run([a.sira, "stream-sim", "-q", "-i", source, "--bind", f"tcp://127.0.0.1:{inp}", "--rate", str(rate),
@@ -92,6 +106,7 @@ def quantile(v, q):
 
 
 def slices_bench(a, work, model, precision):
+    warm = ("--warm-up", "1024x1024")  # the detector's size is known before its series starts
     r = subprocess.run([a.sira, "bench", "-q", "-m", model, "--precision", precision, "--size", "1024",
                         "--threads", str(a.threads), "--runs", "3", "--json"], check=True, capture_output=True, text=True)
     offline_ms = json.loads(r.stdout)["median_ms"]
@@ -101,20 +116,20 @@ def slices_bench(a, work, model, precision):
     np.save(src, stack)
     rates, lat50, lat99, over99, over_ok, lossless = [], [], [], [], [], []
     for _ in range(a.runs):
-        got, _ = serve_run(a, model, precision, src, 0)
+        got, _ = serve_run(a, model, precision, src, 0, extra=warm)
         t = [g[0] for g in got]
         rates.append((len(t) - 1) / (t[-1] - t[0]))
     sustained = statistics.median(rates)
     for _ in range(a.runs):
-        got, _ = serve_run(a, model, precision, src, 0.8 * sustained)
+        got, _ = serve_run(a, model, precision, src, 0.8 * sustained, extra=warm)
         lat = [g[1]["latency_ms"] for g in got]
         lat50.append(quantile(lat, 0.5))
         lat99.append(quantile(lat, 0.99))
-        got, c = serve_run(a, model, precision, src, 2 * sustained, lane="preview")
+        got, c = serve_run(a, model, precision, src, 2 * sustained, lane="preview", extra=warm)
         over99.append(quantile([g[1]["latency_ms"] for g in got], 0.99))
         over_ok.append(c["dropped"] == c["received"] - c["published"] and len(got) == c["published"])
         # The no-loss lane at 2x: every image id published exactly once, in order.
-        got, c = serve_run(a, model, precision, src, 2 * sustained)
+        got, c = serve_run(a, model, precision, src, 2 * sustained, extra=warm)
         ids = [g[1]["frame"] for g in got]
         lossless.append(len(ids) == a.images and ids == sorted(set(ids)) and c["published"] == a.images)
     ideal = 1000.0 / offline_ms

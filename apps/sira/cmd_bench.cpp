@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "image_size_option.hpp"
 #include "core/arith_peak.hpp"
 #include "engine/backend.hpp"
 #include "engine/ref/fp32_conv_kernels.hpp"
@@ -37,17 +38,6 @@ struct BenchOptions {
   EngineOptions engine;
   bool json = false, peak = false;
 };
-
-std::pair<std::size_t, std::size_t> parse_bench_size(const std::string& text) {
-  unsigned long h = 0, w = 0;
-  char x = 0, extra = 0;
-  const int n = std::sscanf(text.c_str(), "%lu%c%lu%c", &h, &x, &w, &extra);
-  if (n == 1) w = h;
-  else if (n != 3 || x != 'x') fail("--size '", text, "': expected N or HxW, e.g. 1024 or 512x768");
-  if (h == 0 || w == 0 || h > 65536 || w > 65536 || text.find('-') != std::string::npos)
-    fail("--size '", text, "': height and width must be 1..65536");
-  return {h, w};
-}
 
 // Peak resident set of this process in MB: VmHWM, else getrusage's ru_maxrss.
 double peak_rss_mb() {
@@ -184,7 +174,7 @@ int run_peak(const BenchOptions& o, const Graph& graph, const std::string& what,
 
 int run_bench(const BenchOptions& o) {
   // Plain variables, not a structured binding: the timing lambda captures them (C++20 forbids that; clang refuses).
-  const auto bench_size = parse_bench_size(o.size);
+  const auto bench_size = parse_image_size("--size", o.size);
   const std::size_t h = bench_size.first, w = bench_size.second;
   if (o.runs < 1) fail("--runs ", o.runs, ": at least one timed run is needed");
   const Network net = make_network(o);

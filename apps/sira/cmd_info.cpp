@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "command.hpp"
+#include "image_size_option.hpp"
 #include "engine/tiling.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
@@ -22,17 +23,6 @@ struct InfoOptions {
   int slices = 3;
   bool json = false;
 };
-
-std::pair<std::size_t, std::size_t> parse_size(const std::string& text) {
-  unsigned long h = 0, w = 0;
-  char x = 0, extra = 0;
-  const int n = std::sscanf(text.c_str(), "%lu%c%lu%c", &h, &x, &w, &extra);
-  if (n == 1) w = h;
-  else if (n != 3 || x != 'x') fail("--size '", text, "': expected HxW, e.g. 1024x1024");
-  if (h == 0 || w == 0 || h > 65536 || w > 65536 || text.find('-') != std::string::npos)
-    fail("--size '", text, "': height and width must be 1..65536");
-  return {h, w};
-}
 
 // 694913 -> "694,913"
 std::string grouped(std::int64_t v) {
@@ -177,7 +167,7 @@ Runner setup_info(CLI::App& sub) {
       if (!opts->model.empty()) fail("give the model once: as FILE or with -m");
       opts->model = opts->file;
     }
-    const auto [h, w] = parse_size(opts->size);
+    const auto [h, w] = parse_image_size("--size", opts->size);
     std::optional<Model> model;
     TomoganConfig cfg;
     if (!opts->model.empty()) {

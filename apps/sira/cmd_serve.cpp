@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "image_size_option.hpp"
 #include "serve/counters.hpp"
 #include "serve/metrics_server.hpp"
 #include "serve/service.hpp"
@@ -31,6 +32,7 @@ void on_signal(int) {
 
 struct ServeCliOptions {
   std::string model, angles, filter = "ramp";
+  std::vector<std::string> warm_up;
   EngineOptions engine;
   serve::ServeOptions serve;
   std::string metrics_bind;
@@ -112,6 +114,10 @@ Runner setup_serve(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--threads", o->engine.threads, "Engine threads (0 = every core)")->capture_default_str();
   sub.add_option("--tile", o->engine.tile, "Tile edge in pixels (0 = whole image), as sira denoise")->capture_default_str();
+  sub.add_option("--warm-up", o->warm_up,
+                 "Image size N or HxW (repeatable) to run the engine on once before connecting, so that the first\n"
+                 "images do not pay for its set-up (several times one image's time); a Stream V2 start message\n"
+                 "warms up for its own size anyway, ahead of its images");
   sub.add_option("--backend", o->engine.backend, "auto, ref or onednn")
       ->check(CLI::IsMember({"auto", "ref", "onednn"}))
       ->capture_default_str();
@@ -130,6 +136,10 @@ Runner setup_serve(CLI::App& sub) {
       "are printed as JSON on stdout when the service stops (SIGINT/SIGTERM drain the queues and close the file;\n"
       "a second signal gives up on outputs that block).");
   return [o] {
+    for (const std::string& size : o->warm_up) {
+      const auto [h, w] = parse_image_size("--warm-up", size);
+      o->serve.warm_up.push_back({h, w});
+    }
     if (!o->angles.empty()) {
       o->serve.projection.angles = tomo::parse_angle_range(o->angles);
       if (o->serve.projection.angles->count == 0) fail("--angles ", o->angles, ": give START:STOP:COUNT");

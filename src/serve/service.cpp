@@ -6,7 +6,9 @@
 #include <iterator>
 #include <map>
 #include <deque>
+#include <future>
 #include <memory>
+#include <set>
 #include <optional>
 #include <thread>
 #include <zmq.hpp>
@@ -34,6 +36,7 @@ struct Work {
   Message image;
   Clock::time_point arrived;
   std::shared_ptr<ReconJob> job;
+  ImageSize warm{};  // non-zero: a series of this size starts; warm the engine up for it
 };
 
 struct Result {
@@ -59,7 +62,7 @@ class Lane {
       return;
     }
     // A step of an incremental reconstruction is never displaced (the reconstruction needs every one).
-    const bool marker = w.flush || (w.job && !w.job->publish);
+    const bool marker = w.flush || w.warm.height || (w.job && !w.job->publish);
     // A newer reconstruction takes over the frames of the one it displaces (they are in its window).
     auto absorb = [](Work& older, Work& newer) {
       if (older.job && newer.job) newer.job->frames += older.job->frames;
@@ -89,6 +92,21 @@ class Lane {
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
+// The engine's first image of a size costs several times a later one (oneDNN
+// builds its primitives, buffers are allocated and paged in, weights packed):
+// run it once on a dummy image of that size, so no frame pays for it. The
+// result is discarded; nothing is counted. A size the model refuses is left
+// for the real images to report.
+void warm_up(Engine& engine, ImageSize size) {
+  std::vector<float> image(size.height * size.width), out(image.size());
+  for (std::size_t k = 0; k < image.size(); ++k) image[k] = float(k % 251);
+  try {
+    engine.denoise_window({image.data()}, 0, size.height, size.width, out.data());
+  } catch (const Error&) {
+  } catch (const std::bad_alloc&) {
+  }
+}
+
 // Logs the first 10 drops of a reason, then every 1000th.
 class DropLog {
  public:
@@ -113,7 +131,6 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
   in.set(zmq::sockopt::rcvhwm, std::max(1, options.receive_hwm));
   in.set(zmq::sockopt::linger, 0);
   if (options.socket == "sub") in.set(zmq::sockopt::subscribe, "");
-  in.connect(options.input);
 
   std::optional<zmq::socket_t> push, pub;
   if (!options.push_bind.empty()) {
@@ -151,6 +168,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
   // Worker: a model of 2r+1 input slices sees each image with its r neighbours
   // on each side in arrival order, the series' ends repeated (as sira denoise
   // repeats a stack's); a 1-slice model (r = 0) denoises each image at once.
+  std::promise<void> warmed;  // the worker has run its --warm-up sizes
   std::thread worker([&] {
     try {
       const std::size_t reach = std::size_t(engine.graph().in_channels) / 2;
@@ -182,7 +200,18 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
       // Projections mode: reconstruct the job's rows, then denoise each with its
       // neighbours among them (the ends repeated), as sira denoise does the
       // stack sira recon writes.
-      std::size_t warm_size = 0;  // the engine has run on an image of this size
+      std::set<ImageSize> warm;  // sizes the engine has run
+      auto warm_for = [&](ImageSize size) {
+        if (warm.insert(size).second) warm_up(engine, size);
+      };
+      // In this thread, which runs the engine from now on (its OpenMP team and
+      // per-thread buffers are this thread's), before the receiver connects.
+      for (const ImageSize& size : options.warm_up) {
+        const Clock::time_point t = Clock::now();
+        warm_for(size);
+        log(cat("engine warmed up for ", size.height, "x", size.width, " in ", int(ms_since(t)), " ms"));
+      }
+      warmed.set_value();
       std::optional<Work> pending;  // taken from the lane while gathering steps, not handled yet
       constexpr std::size_t kMaxSteps = 32;
       auto run_job = [&](const ReconJob& job, Clock::time_point arrived) {
@@ -201,18 +230,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
             }
           }
           accumulate(steps);
-          if (warm_size != job.cols) {
-            // The engine's first image of a size costs ~2.5x a later one (buffers, weight
-            // packing, page faults): pay it now, while projections arrive, not when
-            // the reconstruction is due. The result is discarded; nothing is counted.
-            warm_size = job.cols;
-            std::vector<float> image(job.cols * job.cols), out(job.cols * job.cols);
-            for (std::size_t k = 0; k < image.size(); ++k) image[k] = float(k % 251);
-            try {
-              engine.denoise_window({image.data()}, 0, job.cols, job.cols, out.data());
-            } catch (const Error&) {  // the reconstruction's own denoising will report it
-            }
-          }
+          warm_for({job.cols, job.cols});  // while projections arrive, not when the reconstruction is due
           return;
         }
         Stack slices;                                           // a whole-window job's
@@ -254,7 +272,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
           results.push(std::move(r));
           if (sums && i >= reach) std::vector<float>().swap(finished[i - reach]);  // no later row needs it
         }
-        warm_size = size;
+        warm.insert({size, size});
       };
       for (;;) {
         std::optional<Work> w;
@@ -269,6 +287,10 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
           flush();
           continue;
         }
+        if (w->warm.height) {
+          warm_for(w->warm);
+          continue;
+        }
         if (count > 0 && (held.empty() || held.back().meta.series_id != w->image.series_id ||
                           held.back().meta.height != w->image.height || held.back().meta.width != w->image.width))
           flush();
@@ -277,6 +299,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
         samples_to_float(h.meta, h.pixels.data());
         h.meta.samples.clear();
         h.meta.samples.shrink_to_fit();
+        warm.insert({h.meta.height, h.meta.width});
         held.push_back(std::move(h));
         ++count;
         while (next + reach < count) emit(next++);
@@ -284,6 +307,10 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
       flush();
     } catch (...) {
       record(std::current_exception());
+      try {
+        warmed.set_value();
+      } catch (const std::future_error&) {  // already set
+      }
     }
     results.close();
   });
@@ -339,7 +366,11 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
     }
   });
 
-  // Receiver.
+  // Receiver. Connected once the engine is warm: until then a sender is held
+  // back (its PUSH has no peer) rather than its first images delayed.
+  warmed.get_future().wait();
+  in.connect(options.input);
+  log(cat("ready: connected to ", options.input));
   SeriesTracker tracker;
   DropLog drops;
   std::uint64_t message = 0, ended = 0;
@@ -425,6 +456,10 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
           } else if (was_active) {
             lane.put(Work{true, {}, arrived, nullptr});
           }
+          // Ahead of the images (a detector is armed before it is triggered); only
+          // for sizes up to 4096^2, so that a forged start cannot make it allocate much.
+          if (!projections && m.height && m.width && m.height * m.width <= (std::size_t(1) << 24))
+            lane.put(Work{false, {}, arrived, nullptr, {m.height, m.width}});
         }
         log(v.note.empty() ? cat("series ", m.series_id, " started (", m.number_of_images, " images of ", m.height,
                                  "x", m.width, ")")

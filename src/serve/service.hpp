@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "serve/counters.hpp"
 #include "serve/latest_view.hpp"
@@ -24,6 +25,11 @@
 #include "sira/engine.hpp"
 
 namespace sira::serve {
+
+struct ImageSize {
+  std::size_t height = 0, width = 0;
+  auto operator<=>(const ImageSize&) const = default;
+};
 
 struct ServeOptions {
   std::string mode = "slices";        // slices | projections
@@ -40,6 +46,7 @@ struct ServeOptions {
   std::uint64_t exit_after_series = 0;  // 0 = until stopped; else after that many ends
   int receive_hwm = 2;                // ZeroMQ receive high-water mark (messages)
   std::string description;            // recorded in the HDF5 file
+  std::vector<ImageSize> warm_up;     // sizes to warm the engine up for before connecting (--warm-up)
   LatestView* view = nullptr;         // the live page's latest slice (raw and restored), if any
 };
 

@@ -6,7 +6,8 @@ file, shutdown and overload:
    bit for bit (neighbours and repeated ends included); an SWMR reader sees the
    file while it grows.
 2. array-1.0 in and out (a 1-slice model), published on PUB as well: the PUB
-   subscriber gets the same images as the PUSH one.
+   subscriber gets the same images as the PUSH one; --warm-up runs the engine
+   on each size given before the service connects; a bad size is refused.
 3. SIGKILL mid-series: the HDF5 file opens and holds every image the
    subscriber had received, each equal to the offline result (with and
    without SWMR).
@@ -100,7 +101,7 @@ offline1 = denoise_offline(m1, stack1, work)
 inp, out, pubp = free_port(), free_port(), free_port()
 serve = Serve(work, "-m", m1, "--protocol", "array-1.0", "--input", f"tcp://127.0.0.1:{inp}", "--push-bind",
               f"tcp://127.0.0.1:{out}", "--pub-bind", f"tcp://127.0.0.1:{pubp}", "--threads", "2",
-              "--exit-after", "1", name="s2")
+              "--exit-after", "1", "--warm-up", "48x56", "--warm-up", "64", name="s2")
 sub = Subscriber(f"tcp://127.0.0.1:{out}")
 viewer = Subscriber(f"tcp://127.0.0.1:{pubp}", zmq.SUB)
 time.sleep(1.0)  # a PUB subscriber sees only what is sent after its subscription arrived
@@ -116,6 +117,16 @@ check(all(np.array_equal(img, offline1[h["frame"]]) and h["type"] == "float32" f
       "array-1.0: every result equals offline sira denoise")
 check(viewer.ids() == sub.ids() and all(np.array_equal(a[1], b[1]) for a, b in zip(viewer.results, sub.results)),
       f"the PUB viewer got the same images ({viewer.ids()})")
+log = serve.log_text()
+warm_lines = [line for line in log.splitlines() if "engine warmed up for" in line]
+check(len(warm_lines) == 2 and "48x56" in warm_lines[0] and "64x64" in warm_lines[1]
+      and log.index("engine warmed up") < log.index("ready: connected"),
+      f"--warm-up: the engine ran each size once before the service connected (log: {log!r})")
+for bad in ("0x56", "48y56", "-5", "48x"):
+    r = subprocess.run([SIRA, "serve", "-m", m1, "--input", "tcp://127.0.0.1:9", "--warm-up", bad],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0 and "--warm-up" in r.stderr and bad in r.stderr,
+          f"--warm-up {bad!r} is refused naming the option (exit {r.returncode}: {r.stderr.strip()!r})")
 
 # ---- 3. SIGKILL leaves a readable file ------------------------------------------
 stackk, speck = make_stack(40, 64, 64, "long.h5")
