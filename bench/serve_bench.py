@@ -59,8 +59,8 @@ class Collector(threading.Thread):
         poller.register(self.sock, zmq.POLLIN)
         while self.running:
             if poller.poll(50):
-                parts = self.sock.recv_multipart()
-                self.got.append((time.monotonic(), json.loads(parts[0])))
+                parts = self.sock.recv_multipart(copy=False)  # the payload is not looked at: no copy of it
+                self.got.append((time.monotonic(), json.loads(parts[0].bytes)))
 
     def close(self):
         self.running = False
@@ -92,7 +92,7 @@ def serve_run(a, model, precision, source, rate, lane="no-loss", extra=(), sim_e
     col = Collector(out)
     t0 = time.monotonic()
     subprocess.run([a.sira, "stream-sim", "-q", "-i", source, "--bind", f"tcp://127.0.0.1:{inp}", "--rate", str(rate),
-                    *sim_extra], check=True, timeout=3600)
+                    "--preload", *sim_extra], check=True, timeout=3600)
     a.sim_seconds = time.monotonic() - t0
     stdout, _ = serve.communicate(timeout=3600)
     time.sleep(0.2)

@@ -32,6 +32,9 @@ Runner setup_stream_sim(CLI::App& sub) {
   sub.add_option("--series", o->series, "Replays (series ids count up from --series-id)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  sub.add_flag("--preload", o->preload,
+               "Encode every message before sending the first, so that the simulator costs a receiver on the same\n"
+               "machine only the sending (benchmarks); the stack must fit in half of the memory");
   sub.add_flag("!--no-start", o->send_start, "Send no start message (a receiver that joined late)");
   sub.add_flag("!--no-end", o->send_end, "Send no end message");
   sub.add_option("--channel", o->channel, "Stream V2 channel name")->capture_default_str();

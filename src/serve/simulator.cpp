@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <numbers>
 #include <thread>
+#include <unistd.h>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -116,48 +117,76 @@ SimReport run_simulator(const SimOptions& o, const std::function<void(const std:
           " from ", o.input, " as ", o.protocol, o.compression.empty() ? "" : " (" + o.compression + ")", " on ",
           o.bind, o.rate > 0 ? cat(" at ", o.rate, " images/s") : std::string(" as fast as taken")));
 
-  auto send = [&](const std::vector<std::uint8_t>& bytes) { push.send(zmq::buffer(bytes), zmq::send_flags::none); };
+  // Every message as it goes on the wire: one ZeroMQ message of one or more
+  // frames; images are paced by --rate, start and end are not.
+  struct Outgoing {
+    std::vector<std::vector<std::uint8_t>> frames;
+    bool image = false;
+  };
   SimReport report;
-  const auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point t0;
+  auto send = [&](const Outgoing& m) {
+    if (m.image && o.rate > 0) {
+      const auto due = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(double(report.images) / o.rate));
+      std::this_thread::sleep_until(due);
+    }
+    for (std::size_t f = 0; f < m.frames.size(); ++f)
+      push.send(zmq::buffer(m.frames[f]), f + 1 < m.frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    if (m.image) ++report.images;
+  };
+  // --preload: every message is encoded before the first is sent (a benchmark's
+  // detector stand-in then costs the receiver's shared cores only the sending).
+  std::vector<Outgoing> preloaded;
+  if (o.preload) {
+    std::size_t elem = sample_size(type), bytes = total * o.series * info.height * info.width * elem;
+    const std::size_t limit = std::size_t(sysconf(_SC_PHYS_PAGES)) * std::size_t(sysconf(_SC_PAGE_SIZE)) / 2;
+    if (bytes > limit)
+      fail("--preload: ", total * o.series, " image(s) of ", info.height, "x", info.width, " would hold ",
+           bytes >> 20, " MiB, more than half of this machine's memory (", limit >> 20, " MiB); stream without it");
+  }
+  auto emit = [&](Outgoing m) {
+    if (o.preload) preloaded.push_back(std::move(m));
+    else send(m);
+  };
+  t0 = std::chrono::steady_clock::now();
   for (std::size_t s = 0; s < o.series; ++s) {
     const std::uint64_t series = o.series_id + s;
     const std::string unique = cat("sira-sim-", series);
-    if (o.send_start && v2)
-      send(encode_stream_v2_start(series, unique, info.height, info.width, total, o.channel));
+    if (o.send_start && v2) emit({{encode_stream_v2_start(series, unique, info.height, info.width, total, o.channel)}});
     std::uint64_t id = o.first_id;
     for (Part& part : parts) {
       const std::size_t depth = part.reader->info().depth;
       for (std::size_t z = 0; z < depth; ++z, ++id) {
-        if (o.rate > 0) {
-          const auto due = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                    std::chrono::duration<double>(double(report.images) / o.rate));
-          std::this_thread::sleep_until(due);
-        }
         const Stack slice = part.reader->read_slices(z, 1);
-        const std::vector<std::uint8_t> samples = wire_samples(slice, type, part.location, z);
+        std::vector<std::uint8_t> samples = wire_samples(slice, type, part.location, z);
         UserData user{part.image_type, part.angles_deg.empty() ? kNoAngle : part.angles_deg[z], {}};
         if (v2) {
-          send(encode_stream_v2_image(series, unique, id, o.channel, info.height, info.width, type, samples.data(),
-                                      o.compression, user));
+          emit({{encode_stream_v2_image(series, unique, id, o.channel, info.height, info.width, type, samples.data(),
+                                        o.compression, user)},
+                true});
         } else {
           nlohmann::json extra = nlohmann::json::object();
           if (!user.image_type.empty()) extra["image_type"] = user.image_type;
           if (!part.angles_deg.empty()) extra["angle_deg"] = user.angle_deg;
           const std::string header = array_v1_header(id, info.height, info.width, type, true, series, extra.dump());
-          std::array<zmq::const_buffer, 2> frames{zmq::buffer(header), zmq::buffer(samples)};
-          zmq::send_multipart(push, frames);
+          emit({{std::vector<std::uint8_t>(header.begin(), header.end()), std::move(samples)}, true});
         }
-        ++report.images;
       }
     }
     if (o.send_end) {
       if (v2) {
-        send(encode_stream_v2_end(series, unique));
+        emit({{encode_stream_v2_end(series, unique)}});
       } else {
         const std::string header = array_v1_end_header(true, series);
-        push.send(zmq::buffer(header), zmq::send_flags::none);
+        emit({{std::vector<std::uint8_t>(header.begin(), header.end())}});
       }
     }
+  }
+  if (o.preload) {
+    log(cat("sira stream-sim: ", preloaded.size(), " message(s) encoded, sending"));
+    t0 = std::chrono::steady_clock::now();
+    for (const Outgoing& m : preloaded) send(m);
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   push.close();  // waits (linger -1) until a receiver has taken every message

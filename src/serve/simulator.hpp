@@ -27,6 +27,7 @@ struct SimOptions {
   bool send_start = true, send_end = true;
   std::string channel = "threshold_1";
   int send_hwm = 4;                    // ZeroMQ send high-water mark (messages)
+  bool preload = false;                // encode every message before sending the first (--preload)
 };
 
 struct SimReport {
