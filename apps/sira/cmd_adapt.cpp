@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "core/whole_number.hpp"
 #include "progress.hpp"
 #include "sira/engine.hpp"
 #include "sira/error.hpp"
@@ -60,16 +61,10 @@ std::string default_model() {
 
 double parse_center(const std::string& spec, const tomo::Sinograms& s, const std::string& input) {
   if (spec.empty() || spec == "auto") return tomo::find_center(s);
-  std::size_t used = 0;
-  double c = 0;
-  try {
-    c = std::stod(spec, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != spec.size()) fail("--center '", spec, "': expected a detector column or 'auto'");
-  tomo::check_center(c, s.data.width, input.c_str());
-  return c;
+  const std::optional<double> c = whole_double(spec);
+  if (!c) fail("--center '", spec, "': expected a detector column or 'auto'");
+  tomo::check_center(*c, s.data.width, input.c_str());
+  return *c;
 }
 
 // The input's file name without folders or an HDF5 dataset path ("scan.h5:/x" -> "scan.h5").
@@ -173,14 +168,8 @@ Runner setup_adapt(CLI::App& sub) {
       fail("--apply splits is Noise2Inverse's estimator: it needs --method noise2inverse");
     double keep = 0;  // --keep-grain as a number
     if (o->keep_grain != "auto") {
-      std::size_t used = 0;
-      try {
-        keep = std::stod(o->keep_grain, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != o->keep_grain.size() || !(keep >= 0 && keep <= 0.9))
-        fail("--keep-grain '", o->keep_grain, "': expected auto or a number in [0, 0.9]");
+      keep = whole_double(o->keep_grain).value_or(-1);
+      if (!(keep >= 0 && keep <= 0.9)) fail("--keep-grain '", o->keep_grain, "': expected auto or a number in [0, 0.9]");
       if (keep > 0 && !start.config.residual)
         fail(o->model, ": --keep-grain needs a model with the global residual (output = input + correction)");
     }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "command.hpp"
+#include "core/whole_number.hpp"
 #include "sira/error.hpp"
 #include "sira/io.hpp"
 
@@ -21,18 +22,10 @@ std::pair<double, double> parse_value_range(const std::string& spec, const Stack
     return {*lo, *hi};
   }
   const auto colon = spec.find(':', 1);  // LO may be negative
-  double lo = 0, hi = 0;
-  std::size_t a = 0, b = 0;
-  try {
-    lo = std::stod(spec.substr(0, colon), &a);
-    hi = std::stod(spec.substr(colon + 1), &b);
-  } catch (const std::exception&) {
-    a = 0;
-  }
-  if (colon == std::string::npos || a != colon || b != spec.size() - colon - 1 || !std::isfinite(lo) ||
-      !std::isfinite(hi) || !(hi > lo))
-    fail("--range '", spec, "': expected LO:HI with LO < HI, or minmax");
-  return {lo, hi};
+  const std::optional<double> lo = colon == std::string::npos ? std::nullopt : whole_double(spec.substr(0, colon));
+  const std::optional<double> hi = colon == std::string::npos ? std::nullopt : whole_double(spec.substr(colon + 1));
+  if (!lo || !hi || !(*hi > *lo)) fail("--range '", spec, "': expected LO:HI with LO < HI, or minmax");
+  return {*lo, *hi};
 }
 
 // v -> round((v - lo) / (hi - lo) * top), clipped to [0, top] (NaN stays NaN: the writer refuses it).

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "core/whole_number.hpp"
 #include "sira/error.hpp"
 #include "sira/model.hpp"
 
@@ -24,12 +25,8 @@ struct KeepGrainOptions {
 double recorded_share(const Model& m, const std::string& path) {
   const auto it = m.info.find("keep_grain");
   if (it == m.info.end()) return 0;
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(it->second, &used);
-    if (used == it->second.size() && v >= 0 && v < 1) return v;
-  } catch (const std::exception&) {
-  }
+  const double v = whole_double(it->second).value_or(-1);
+  if (v >= 0 && v < 1) return v;
   fail(path, ": info.keep_grain is '", it->second, "', expected a number in [0, 1)");
 }
 

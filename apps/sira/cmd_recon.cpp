@@ -9,6 +9,7 @@
 #include <string>
 
 #include "command.hpp"
+#include "core/whole_number.hpp"
 #include "preprocess_options.hpp"
 #include "progress.hpp"
 #include "sira/error.hpp"
@@ -37,18 +38,10 @@ struct ReconCliOptions {
 std::string rows_spec(const std::string& spec) {
   const auto colon = spec.find(':');
   if (colon == std::string::npos) return spec;
-  std::size_t first = 0, stop = 0;
-  try {
-    std::size_t used = 0;
-    first = std::stoul(spec.substr(0, colon), &used);
-    if (used != colon) throw std::invalid_argument("trailing");
-    stop = std::stoul(spec.substr(colon + 1), &used);
-    if (used != spec.size() - colon - 1) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    fail("--rows '", spec, "': expected A:B (rows A to B-1) or a single row");
-  }
-  if (stop <= first) fail("--rows '", spec, "': the range is empty");
-  return cat(first, "-", stop - 1);
+  const std::optional<std::size_t> first = whole_count(spec.substr(0, colon)), stop = whole_count(spec.substr(colon + 1));
+  if (!first || !stop) fail("--rows '", spec, "': expected A:B (rows A to B-1) or a single row");
+  if (*stop <= *first) fail("--rows '", spec, "': the range is empty");
+  return cat(*first, "-", *stop - 1);
 }
 
 double resolve_center(tomo::Sinograms& sino, const std::string& spec, const std::string& input) {
@@ -57,16 +50,10 @@ double resolve_center(tomo::Sinograms& sino, const std::string& spec, const std:
     status("sira recon: searching the rotation centre ...");
     return tomo::find_center(sino);
   }
-  double c = 0.0;
-  try {
-    std::size_t used = 0;
-    c = std::stod(spec, &used);
-    if (used != spec.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    fail("--center '", spec, "': expected a detector column or 'auto'");
-  }
-  tomo::check_center(c, sino.data.width, input.c_str());
-  return c;
+  const std::optional<double> c = whole_double(spec);
+  if (!c) fail("--center '", spec, "': expected a detector column or 'auto'");
+  tomo::check_center(*c, sino.data.width, input.c_str());
+  return *c;
 }
 
 Stack reconstruct(const tomo::Sinograms& sino, const ReconCliOptions& o) {

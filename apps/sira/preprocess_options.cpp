@@ -1,4 +1,5 @@
 #include "preprocess_options.hpp"
+#include "core/whole_number.hpp"
 
 #include <cstdio>
 
@@ -34,12 +35,7 @@ namespace {
 
 double number(const std::string& text, double fallback, const char* option) {
   if (text.empty()) return fallback;
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
+  if (const std::optional<double> v = whole_double(text)) return *v;
   fail(option, "=", text, ": expected a number");
 }
 

@@ -1,4 +1,5 @@
 #include "sira/tomo/dxchange.hpp"
+#include "core/whole_number.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -25,20 +26,12 @@ constexpr const char* kTheta = "/exchange/theta";
 constexpr std::size_t kAngleChunk = 64;  // projections read at a time (bounds memory)
 
 std::size_t parse_count(const std::string& text, const std::string& spec, const char* what) {
-  std::size_t v = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end) fail(what, " '", spec, "': '", text, "' is not a whole number");
-  return v;
+  if (const std::optional<std::size_t> v = whole_count(text)) return *v;
+  fail(what, " '", spec, "': '", text, "' is not a whole number");
 }
 
 double parse_number(const std::string& text, const std::string& spec, const char* what) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v)) return v;
-  } catch (const std::exception&) {
-  }
+  if (const std::optional<double> v = whole_double(text)) return *v;
   fail(what, " '", spec, "': '", text, "' is not a number");
 }
 
