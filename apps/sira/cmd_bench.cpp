@@ -319,7 +319,10 @@ Runner setup_bench(CLI::App& sub) {
       "fraction of peak divides by threads x the one-core peak of the same precision.\n"
       "--precision int8 on an fp32 model quantises it with fixed ranges (7-bit weights where\n"
       "oneDNN needs them): the speed of a calibrated model, not its output.");
-  return [opts] { return run_bench(*opts); };
+  return [opts] {
+    use_threads(opts->engine.threads);
+    return run_bench(*opts);
+  };
 }
 
 const Command bench_command{"bench", "Time the engine on a random or given model; measure the CPU's peak",

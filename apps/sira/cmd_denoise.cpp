@@ -115,6 +115,7 @@ Runner setup_denoise(CLI::App& sub) {
       "so memory does not grow with the depth; the output appears only when complete.\n"
       "See docs/engine.md.");
   return [opts] {
+    use_threads(opts->engine.threads);
     if (!opts->in_place && same_data(opts->input, opts->output))
       fail(opts->output, ": is the input; writing it would replace the input (give --in-place to "
            "do that, or another output)");

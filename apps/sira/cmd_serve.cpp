@@ -136,6 +136,7 @@ Runner setup_serve(CLI::App& sub) {
       "are printed as JSON on stdout when the service stops (SIGINT/SIGTERM drain the queues and close the file;\n"
       "a second signal gives up on outputs that block).");
   return [o] {
+    use_threads(o->engine.threads);
     for (const std::string& size : o->warm_up) {
       const auto [h, w] = parse_image_size("--warm-up", size);
       o->serve.warm_up.push_back({h, w});

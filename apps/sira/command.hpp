@@ -5,7 +5,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <omp.h>
 
+#include "sira/engine.hpp"
 #include "sira/provenance.hpp"
 #include <functional>
 #include <string>
@@ -40,6 +42,10 @@ GlobalOptions& global_options();
 // What every output of this run records first: sira's version, the command
 // line (shell-quoted), the time (UTC); the command adds its own fields.
 Provenance run_provenance();
+
+// A command's --threads for the whole process: the engine limits itself for each
+// call, the command's other parallel loops (conversion, FBP, checks) follow this.
+inline void use_threads(int threads) { omp_set_num_threads(resolve_threads(threads)); }
 
 // Prints a status line on stderr unless --quiet.
 void status(const std::string& message);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/thread_limit.hpp"
 #include "engine/backend.hpp"
 #include "engine/normalize.hpp"
 #include "engine/tiling.hpp"
@@ -82,7 +83,9 @@ Engine::Engine(const Model& model, const EngineOptions& options)
   if (options.precision == "int8" && !model.quant)
     fail("precision int8 needs a quantised model (sira quantize makes one); this model is fp32");
   threads_ = resolve_threads(options.threads);
-  omp_set_num_threads(threads_);
+  // The caller's OpenMP setting is its own: the engine limits its threads for
+  // each call (oneDNN sizes its kernels by the creating thread's count).
+  ThreadLimit limit(threads_);
   backend_ = make_backend(options_, model_, graph_, threads_);
 }
 
@@ -147,6 +150,7 @@ Stack Engine::denoise(const Stack& input, const Progress& progress) {
 }
 
 void Engine::run_normalised(const float* input, std::size_t h, std::size_t w, float* out) {
+  ThreadLimit limit(threads_);
   const std::size_t m = min_size();
   // Already padded and not tiled: the backend reads the caller's buffer as is.
   if (h % m == 0 && w % m == 0 && h >= m && w >= m && !is_tiled(h, w)) {
@@ -167,6 +171,7 @@ bool Engine::is_tiled(std::size_t padded_h, std::size_t padded_w) const {
 
 void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
                         const std::function<void(float*, std::size_t)>& finish) {
+  ThreadLimit limit(threads_);
   const std::size_t m = min_size(), h = in.h, w = in.w;
   if (h < m || w < m)
     fail("image ", h, "x", w, " is smaller than the minimum ", m, "x", m,

@@ -1,5 +1,6 @@
 // Engine: backend selection, size and value checks, 3-slice neighbourhoods.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <functional>
@@ -50,6 +51,29 @@ TEST(Engine, SelectsTheRequestedBackend) {
   }
   EXPECT_THROW(sira::Engine(model, {.backend = "ref", .precision = "fp8"}), sira::Error);
   EXPECT_THROW(sira::Engine(model, {.backend = "ref", .threads = -1}), sira::Error);
+}
+
+// The engine limits its threads for its own calls only: a library caller's
+// OpenMP setting is the same before and after (the engine used to set it for good).
+TEST(Engine, KeepsTheCallersThreadSettingAndUsesItsOwnInside) {
+  const sira::Model model = small_model(1);
+  const int callers = 3;
+  omp_set_num_threads(callers);
+  std::vector<std::string> backends{"ref"};
+  if (sira::onednn_available()) backends.push_back("onednn");
+  for (const std::string& backend : backends) {
+    sira::Engine engine(model, {.backend = backend, .threads = 1});
+    EXPECT_EQ(omp_get_max_threads(), callers) << backend << ": after construction";
+    const sira::Stack s = ramp_stack(1, 16, 16);
+    std::vector<float> out(s.size());
+    int inside = 0;
+    engine.denoise_window({s.slice(0)}, 0, 16, 16,
+                          [&](std::size_t, std::size_t, const float*) { inside = omp_get_max_threads(); });
+    EXPECT_EQ(inside, 1) << backend << ": the engine's own calls run with its thread count";
+    engine.run_normalised(s.slice(0), 16, 16, out.data());
+    EXPECT_EQ(omp_get_max_threads(), callers) << backend << ": after running";
+  }
+  omp_set_num_threads(omp_get_num_procs());
 }
 
 TEST(Engine, RefusesAnImageSmallerThanTheMinimumNamingBoth) {
