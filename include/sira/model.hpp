@@ -96,6 +96,9 @@ std::vector<TensorSpec> expected_tensors(const TomoganConfig& cfg);
 // Reads and fully validates a model file; every problem is reported as
 // "<path>: <problem>".
 Model load_model(const std::string& path);
+// The same for a model file's bytes held in memory (embedded, downloaded, read
+// from a database); `name` stands for the path in every error.
+Model load_model_from_memory(const void* bytes, std::size_t size, const std::string& name = "model in memory");
 // Sets the fp32 weight and bias of every int8 layer of `model.quant` to their
 // dequantised values (q * s_w[c], b_q * s_in * s_w[c]); load_model does it.
 void dequantize_int8_layers(Model& model);

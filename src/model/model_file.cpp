@@ -124,10 +124,8 @@ void read_int8_layer(const SafetensorsFile& file, const std::map<std::string, co
   check_int8_layer(l, name, shape, transposed, model.quant->weight_qmax(), where);
 }
 
-}  // namespace
-
-Model load_model(const std::string& path) {
-  const SafetensorsFile file = read_safetensors(path);
+// A model from a parsed container; `path` names it in errors.
+Model model_from(const SafetensorsFile& file, const std::string& path) {
   Model model;
   read_model_metadata(file.metadata, model, path);
   const Graph graph = build_graph(model.config);
@@ -168,6 +166,15 @@ Model load_model(const std::string& path) {
   dequantize_int8_layers(model);
   check_tensors(model, path);
   return model;
+}
+
+}  // namespace
+
+Model load_model(const std::string& path) { return model_from(read_safetensors(path), path); }
+
+Model load_model_from_memory(const void* bytes, std::size_t size, const std::string& name) {
+  if (bytes == nullptr && size != 0) fail(name, ": no bytes (null pointer, size ", size, ")");
+  return model_from(parse_safetensors({static_cast<const unsigned char*>(bytes), size}, name), name);
 }
 
 void dequantize_int8_layers(Model& model) {

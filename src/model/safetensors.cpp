@@ -101,8 +101,9 @@ SafetensorsEntry parse_entry(const std::string& path, const std::string& name, c
 
 }  // namespace
 
-SafetensorsFile read_safetensors(const std::string& path) {
-  const std::vector<unsigned char> bytes = read_all(path);
+SafetensorsFile read_safetensors(const std::string& path) { return parse_safetensors(read_all(path), path); }
+
+SafetensorsFile parse_safetensors(std::span<const unsigned char> bytes, const std::string& path) {
   if (bytes.size() < 8)
     fail(path, ": file is ", bytes.size(), " bytes, too short for a model file (8-byte header length)");
   const std::uint64_t n = read_u64_le(bytes.data());

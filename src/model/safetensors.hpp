@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ std::size_t safetensors_dtype_size(const std::string& dtype);
 
 // Reads `path`; every problem is an Error "<path>: <problem>".
 SafetensorsFile read_safetensors(const std::string& path);
+// The same for a file's bytes held in memory; `name` stands for the path in errors.
+SafetensorsFile parse_safetensors(std::span<const unsigned char> bytes, const std::string& name);
 
 // A tensor to write: name, dtype, shape and its little-endian bytes.
 struct SafetensorsBlob {

@@ -467,6 +467,37 @@ sira::Model quantised_small_model() {
 
 }  // namespace
 
+// From memory: the same model as from its file (an int8 model, so its I8/I32
+// tensors and quantisation metadata take that path too); errors name the given name.
+TEST_F(ModelFile, LoadsFromMemoryAsFromTheFile) {
+  const sira::Model m = quantised_small_model();
+  const std::string p = path("m.sira");
+  sira::save_model(m, p);
+  const std::string bytes = slurp(p);
+  const sira::Model a = sira::load_model(p), b = sira::load_model_from_memory(bytes.data(), bytes.size());
+  ASSERT_TRUE(a.quant && b.quant);
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (const auto& [name, t] : a.tensors) {
+    EXPECT_EQ(b.tensor(name).shape, t.shape) << name;
+    EXPECT_EQ(std::memcmp(b.tensor(name).data.data(), t.data.data(), t.data.size() * 4), 0) << name;
+  }
+  EXPECT_EQ(a.quant->layers.size(), b.quant->layers.size());
+  EXPECT_EQ(a.info, b.info);
+  auto message_of = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const sira::Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::string cut = bytes.substr(0, bytes.size() - 3);
+  const std::string msg = message_of([&] { sira::load_model_from_memory(cut.data(), cut.size(), "blob 7"); });
+  EXPECT_EQ(msg.rfind("blob 7: ", 0), 0u) << msg;
+  EXPECT_NE(message_of([&] { sira::load_model_from_memory(nullptr, 10); }).find("null pointer"), std::string::npos);
+  EXPECT_NE(message_of([&] { sira::load_model_from_memory("", 0); }).find("model in memory: "), std::string::npos);
+}
+
 TEST_F(ModelFile, QuantisedModelRoundTrips) {
   const sira::Model q = quantised_small_model();
   const std::string p = path("q.sira");
