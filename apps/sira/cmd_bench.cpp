@@ -289,7 +289,7 @@ Runner setup_bench(CLI::App& sub) {
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
   sub.add_option("--backend", opts->engine.backend, "auto, ref or onednn")
-      ->check(CLI::IsMember({"auto", "ref", "onednn"}))
+      ->check(CLI::IsMember(backend_names()))
       ->capture_default_str();
   sub.add_option("--threads", opts->engine.threads, "Threads (0 = every core)")
       ->check(CLI::NonNegativeNumber)

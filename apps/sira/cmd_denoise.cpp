@@ -51,7 +51,7 @@ Runner setup_denoise(CLI::App& sub) {
       ->required();
   sub.add_option("--backend", opts->engine.backend,
                  "auto = oneDNN when sira has it, else the portable reference kernels")
-      ->check(CLI::IsMember({"auto", "ref", "onednn"}))
+      ->check(CLI::IsMember(backend_names()))
       ->capture_default_str();
   sub.add_option("--threads", opts->engine.threads, "Threads (0 = every core)")
       ->check(CLI::NonNegativeNumber)

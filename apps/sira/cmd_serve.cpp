@@ -119,7 +119,7 @@ Runner setup_serve(CLI::App& sub) {
                  "images do not pay for its set-up (several times one image's time); a Stream V2 start message\n"
                  "warms up for its own size anyway, ahead of its images");
   sub.add_option("--backend", o->engine.backend, "auto, ref or onednn")
-      ->check(CLI::IsMember({"auto", "ref", "onednn"}))
+      ->check(CLI::IsMember(backend_names()))
       ->capture_default_str();
   sub.footer(
       "Examples (docs/serve.md):\n"

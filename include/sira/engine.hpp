@@ -36,6 +36,10 @@ struct EngineOptions {
   NodeObserver observer{};         // set: runs the ref backend (fp32/bf16) and reports each node
 };
 
+// What EngineOptions::backend accepts in this build: "auto", then every backend
+// in the order auto tries them (src/engine/backend_table.cpp).
+std::vector<std::string> backend_names();
+
 // Threads an EngineOptions::threads value means (0 = every core).
 int resolve_threads(int threads);
 

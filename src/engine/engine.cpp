@@ -10,6 +10,7 @@
 
 #include "core/thread_limit.hpp"
 #include "engine/backend.hpp"
+#include "engine/backend_table.hpp"
 #include "engine/normalize.hpp"
 #include "engine/tiling.hpp"
 #include "engine/tiling_padding.hpp"
@@ -17,31 +18,27 @@
 
 namespace sira {
 
-#ifndef SIRA_HAVE_ONEDNN
-std::unique_ptr<Backend> make_onednn_backend(const Model&, const Graph&, int, LayerPrecision) {
-  fail("the oneDNN backend is not available: sira was built without oneDNN "
-       "(use --backend ref or auto)");
-}
-bool onednn_available() { return false; }
-std::string onednn_unsupported(const Model&, LayerPrecision) {
-  return "sira was built without oneDNN";
-}
-#endif
 
 namespace {
 
 std::unique_ptr<Backend> make_backend(const EngineOptions& o, const Model& model, const Graph& graph,
                                       int threads) {
-  const std::string& name = o.backend;
-  if (name != "auto" && name != "ref" && name != "onednn")
-    fail("unknown backend '", name, "' (expected auto, ref or onednn)");
-  if (o.observer && name == "onednn") fail("node observers need the ref backend");
   const LayerPrecision precision = parse_precision(o.precision);
-  // auto: oneDNN where it can run this model at this precision, else the ref kernels.
-  const bool onednn = name == "onednn" || (name == "auto" && !o.observer && onednn_available() &&
-                                           onednn_unsupported(model, precision).empty());
-  if (onednn) return make_onednn_backend(model, graph, threads, precision);
-  return make_ref_backend(model, graph, threads, o.precision, o.observer);
+  const BackendRequest request{model, graph, threads, o.precision, o.observer};
+  const auto& table = backend_table();
+  if (o.backend == "auto") {  // the first backend that can run this model at this precision
+    for (const BackendEntry& e : table)
+      if ((e.observes || !o.observer) && e.unsupported(model, precision).empty()) return e.make(request);
+    fail("no backend of this build can run this model at ", o.precision);
+  }
+  for (const BackendEntry& e : table) {
+    if (e.name != o.backend) continue;
+    if (o.observer && !e.observes) fail("node observers need a backend that reports every node (ref)");
+    return e.make(request);  // a backend that cannot run the model says why
+  }
+  std::string names;
+  for (const std::string& n : backend_names()) names += (names.empty() ? "" : ", ") + n;
+  fail("unknown backend '", o.backend, "' (expected ", names, ")");
 }
 
 // Throws naming the first NaN/Inf of one slice.

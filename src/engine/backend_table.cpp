@@ -1,0 +1,36 @@
+#include "engine/backend_table.hpp"
+
+#include "sira/error.hpp"
+
+namespace sira {
+
+#ifndef SIRA_HAVE_ONEDNN
+std::unique_ptr<Backend> make_onednn_backend(const Model&, const Graph&, int, LayerPrecision) {
+  fail("the oneDNN backend is not available: sira was built without oneDNN "
+       "(use --backend ref or auto)");
+}
+bool onednn_available() { return false; }
+std::string onednn_unsupported(const Model&, LayerPrecision) {
+  return "sira was built without oneDNN";
+}
+#endif
+
+const std::vector<BackendEntry>& backend_table() {
+  static const std::vector<BackendEntry> table{
+      {"onednn", false, onednn_unsupported,
+       [](const BackendRequest& r) {
+         return make_onednn_backend(r.model, r.graph, r.threads, parse_precision(r.precision));
+       }},
+      {"ref", true, [](const Model&, LayerPrecision) { return std::string(); },
+       [](const BackendRequest& r) { return make_ref_backend(r.model, r.graph, r.threads, r.precision, r.observer); }},
+  };
+  return table;
+}
+
+std::vector<std::string> backend_names() {
+  std::vector<std::string> names{"auto"};
+  for (const BackendEntry& e : backend_table()) names.push_back(e.name);
+  return names;
+}
+
+}  // namespace sira
