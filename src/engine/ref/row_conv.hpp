@@ -109,10 +109,11 @@ template <std::size_t kRows, std::size_t kVectors, class Vec, class T>
                                               std::size_t in_channels, std::size_t kernel, std::size_t x0,
                                               std::size_t r0, Vec (&acc)[kRows][kVectors]) {
   constexpr std::size_t lanes = sizeof(Vec) / sizeof(T);
-  const std::size_t k = kernel;
+  const std::size_t k = kernel, first_slot = ring_slot(y, 0, k);
   for (std::size_t ci = 0; ci < in_channels; ++ci)
-    for (std::size_t ky = 0; ky < k; ++ky) {
-      const T* src = rows + (ci * k + ring_slot(y, ky, k)) * stride + x0;
+    // The slot steps with ky and wraps: no division per row of taps.
+    for (std::size_t ky = 0, slot = first_slot; ky < k; ++ky, slot = slot + 1 == k ? 0 : slot + 1) {
+      const T* src = rows + (ci * k + slot) * stride + x0;
       const T* w = wblock + (ci * k + ky) * k * kConvBlock + r0;
       for (std::size_t kx = 0; kx < k; ++kx, w += kConvBlock) {
         Vec a[kVectors];
