@@ -91,16 +91,17 @@ bool cpuid_7_1_eax(int bit) {
   return (a >> bit) & 1u;
 }
 
-KernelChoice choose(const std::string& precision) {
+KernelChoice choose(const std::string& precision, int max_vector_bits) {
   __builtin_cpu_init();
+  const bool zmm = max_vector_bits >= 512;
   if (precision == "fp32") {
-    if (__builtin_cpu_supports("avx512f")) return {"vfmadd231ps zmm", 12 * 16, fma_zmm, ""};
+    if (zmm && __builtin_cpu_supports("avx512f")) return {"vfmadd231ps zmm", 12 * 16, fma_zmm, ""};
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
       return {"vfmadd231ps ymm", 12 * 8, fma_ymm, ""};
     return {"", 0, nullptr, "not available (no FMA: this CPU lacks AVX2+FMA)"};
   }
   if (precision == "int8") {
-    if (__builtin_cpu_supports("avx512vnni")) return {"vpdpbusd zmm (AVX512_VNNI)", 12 * 64, vnni_zmm, ""};
+    if (zmm && __builtin_cpu_supports("avx512vnni")) return {"vpdpbusd zmm (AVX512_VNNI)", 12 * 64, vnni_zmm, ""};
     // AVX2 present means the OS saves the ymm state the AVX-VNNI kernel uses.
     if (__builtin_cpu_supports("avx2") && cpuid_7_1_eax(4)) return {"vpdpbusd ymm (AVX_VNNI)", 12 * 32, vnni_ymm, ""};
     if (__builtin_cpu_supports("avx2"))
@@ -108,7 +109,8 @@ KernelChoice choose(const std::string& precision) {
     return {"", 0, nullptr, "not available (no AVX2 or VNNI)"};
   }
   if (precision == "bf16") {
-    if (__builtin_cpu_supports("avx512f") && cpuid_7_1_eax(5)) return {"vdpbf16ps zmm (AVX512_BF16)", 12 * 32, bf16_zmm, ""};
+    if (zmm && __builtin_cpu_supports("avx512f") && cpuid_7_1_eax(5))
+      return {"vdpbf16ps zmm (AVX512_BF16)", 12 * 32, bf16_zmm, ""};
     return {"", 0, nullptr, "not available (no AVX512_BF16: no VDPBF16PS on this CPU)"};
   }
   fail("arithmetic peak: unknown precision '", precision, "' (expected fp32, bf16 or int8)");
@@ -143,7 +145,7 @@ void mla_q(std::int64_t n) {
                : "+r"(n)::SIRA_CLOBBERS);
 }
 
-KernelChoice choose(const std::string& precision) {
+KernelChoice choose(const std::string& precision, int /*max_vector_bits: NEON is 128*/) {
   if (precision == "fp32") return {"fmla .4s (NEON)", 12 * 4, fmla_q, ""};
   if (precision == "int8") {
     if (cpu_has_arm_dot_product()) return {"sdot .4s (ARMv8.2 dot product)", 12 * 16, sdot_q, ""};
@@ -155,7 +157,7 @@ KernelChoice choose(const std::string& precision) {
 
 #else  // neither x86-64 nor aarch64 Linux: no kernels yet
 
-KernelChoice choose(const std::string& precision) {
+KernelChoice choose(const std::string& precision, int /*max_vector_bits*/) {
   if (precision != "fp32" && precision != "bf16" && precision != "int8")
     fail("arithmetic peak: unknown precision '", precision, "' (expected fp32, bf16 or int8)");
   return {"", 0, nullptr, "not available (peak kernels exist for x86-64 and aarch64 only)"};
@@ -176,8 +178,8 @@ const std::vector<std::string>& arith_peak_precisions() {
   return names;
 }
 
-ArithPeak measure_arith_peak(const std::string& precision, double seconds) {
-  const KernelChoice k = choose(precision);
+ArithPeak measure_arith_peak(const std::string& precision, double seconds, int max_vector_bits) {
+  const KernelChoice k = choose(precision, max_vector_bits);
   ArithPeak peak;
   peak.precision = precision;
   if (!k.kernel) {

@@ -18,8 +18,10 @@ struct ArithPeak {
 };
 
 // Measures one precision on the calling thread for about `seconds` in total.
+// `max_vector_bits` 256 measures, on an AVX-512 CPU, the peak of 256-bit
+// instructions: what a kernel limited to x86-64-v3 (AVX2 + FMA) can reach.
 // Unknown precision names throw sira::Error.
-ArithPeak measure_arith_peak(const std::string& precision, double seconds = 0.15);
+ArithPeak measure_arith_peak(const std::string& precision, double seconds = 0.15, int max_vector_bits = 512);
 
 // The precisions measure_arith_peak knows, in display order.
 const std::vector<std::string>& arith_peak_precisions();

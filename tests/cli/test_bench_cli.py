@@ -12,7 +12,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.join(os.environ["SIRA_SOURCE_DIR"], "tests", "oracle"))
 import sira_torch  # noqa: E402
 
-from sira_cli import ok, run as sira  # noqa: E402
+from sira_cli import SIRA, ok, run as sira  # noqa: E402
 
 
 def fails(args, message):
@@ -107,8 +107,16 @@ def main():
     # MACs scale exactly with the pixel count at multiples of 8: 1024^2 = 256 x 64^2.
     assert abs(pk["gmac"] * 1e9 - 256 * macs_oracle(3, 64, 64)) < 1e-6 * pk["gmac"] * 1e9
     assert abs(pk["gmac"] - 97.2) < 0.05, pk["gmac"]  # the published figure
+    # The host's flags describe the binary's CPU only when it runs natively on x86-64 (not under qemu).
+    native_x86 = os.uname().machine == "x86_64" and "sira-emulated" not in SIRA
+    flags = open("/proc/cpuinfo").read() if native_x86 and os.path.exists("/proc/cpuinfo") else ""
     names = [p["precision"] for p in pk["peaks"]]
-    assert sorted(names) == ["bf16", "fp32", "int8"], names
+    fp32 = [p["instruction"] for p in pk["peaks"] if p["precision"] == "fp32"]
+    if " avx512f " in flags:  # also the 256-bit peak, the x86-64-v3 kernels'
+        assert sorted(names) == ["bf16", "fp32", "fp32", "int8"], names
+        assert fp32 == ["vfmadd231ps zmm", "vfmadd231ps ymm"], fp32
+    else:
+        assert sorted(names) == ["bf16", "fp32", "int8"], names
     for p in pk["peaks"]:
         assert p["instruction"], p
         if p["available"]:
@@ -116,13 +124,22 @@ def main():
             assert abs(p["floor_ms"] - 1e3 * pk["gmac"] / (2 * p["gmac_per_s_per_core"])) < 1e-6 * p["floor_ms"]
         else:
             assert "not available" in p["instruction"], p
-    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
     if " avx2 " in flags and " fma " in flags:
         assert all(p["available"] for p in pk["peaks"] if p["precision"] in ("fp32", "int8")), pk
     if " avx512_bf16 " not in flags:
         assert not [p for p in pk["peaks"] if p["precision"] == "bf16"][0]["available"]
     text = ok("bench", "--peak", "--threads", "1").stdout
     assert "fp32" in text and "floor ms" in text, text
+
+    # The ref backend's x86-64-v3 conv kernel, forced, is measured against the 256-bit peak.
+    if " avx2 " in flags and " fma " in flags:
+        os.environ["SIRA_FP32_CONV_KERNEL"] = "x86-64-v3"
+        try:
+            j = json.loads(ok("bench", "--backend", "ref", "--size", "64", "--runs", "1", "--threads", "1",
+                              "--json").stdout)
+        finally:
+            del os.environ["SIRA_FP32_CONV_KERNEL"]
+        assert j["conv_kernel"] == "x86-64-v3" and j["peak"]["instruction"] == "vfmadd231ps ymm", j["peak"]
 
     # Bad arguments exit non-zero with a message.
     fails(["bench", "--size", "0"], "--size")

@@ -18,11 +18,11 @@ using sira::ref::Shape;
 namespace {
 
 std::vector<std::uint8_t> run_conv(const std::vector<std::uint8_t>& in, Shape s, Int8Conv& conv,
-                                   const std::vector<std::int8_t>& w) {
+                                   const std::vector<std::int8_t>& w, int threads = 1) {
   sira::ref::pack_int8_conv_weights(w.data(), conv);
-  std::vector<std::int32_t> scratch(sira::ref::conv2d_int8_scratch_per_thread(conv, s.width) * 4);
+  std::vector<std::int32_t> scratch(sira::ref::conv2d_int8_scratch_per_thread(conv, s.width) * threads);
   std::vector<std::uint8_t> out(conv.out_channels * s.plane());
-  sira::ref::conv2d_int8(in.data(), s, conv, out.data(), nullptr, scratch.data(), 1);
+  sira::ref::conv2d_int8(in.data(), s, conv, out.data(), nullptr, scratch.data(), threads);
   return out;
 }
 
@@ -104,7 +104,7 @@ static void expect_plain_loop_results() {
   std::mt19937 rng(5);
   for (const auto& [cin, cout, h, w, k] : std::vector<std::array<std::size_t, 5>>{
            {1, 1, 1, 1, 3}, {3, 5, 7, 33, 3}, {4, 9, 5, 70, 1}, {7, 8, 9, 31, 3}, {2, 17, 3, 65, 3},
-           {32, 16, 4, 20, 3}}) {
+           {32, 16, 4, 20, 3}, {4, 6, 13, 57, 5}}) {
     const Shape s{cin, h, w};
     std::vector<std::uint8_t> in(s.size());
     for (auto& v : in) v = std::uint8_t(rng() % 256);
@@ -120,7 +120,8 @@ static void expect_plain_loop_results() {
       conv.bias.push_back(int(rng() % 20001) - 10000);
       conv.multiplier.push_back(1.0f / float(200 + rng() % 3000));
     }
-    const auto out = run_conv(in, s, conv, wt);
+    // Three threads: the larger shapes split their rows into bands (row_conv.hpp).
+    const auto out = run_conv(in, s, conv, wt, 3);
     const long pad = long(k / 2);
     for (std::size_t co = 0; co < cout; ++co)
       for (long y = 0; y < long(h); ++y)

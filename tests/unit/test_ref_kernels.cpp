@@ -101,6 +101,7 @@ static std::vector<std::vector<float>> odd_shape_results(bool check_against_naiv
       {{1, 1, 1}, 1, 3, false, 1},    // a single pixel
       {{4, 9, 8}, 8, 3, false, 3},    // more threads than needed rows per thread
       {{32, 5, 40}, 16, 3, true, 2},  // a TomoGAN-like layer: long tap loop
+      {{3, 11, 57}, 10, 5, false, 3}, // k 5, rows in two bands (8 + 3), a tail of 2 vectors after whole spans
   };
   std::vector<std::vector<float>> results;
   unsigned seed = 1;

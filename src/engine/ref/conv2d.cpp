@@ -1,8 +1,6 @@
 // kxk 'same' convolution as a small register-blocked GEMM per output row, in
-// fp32 (the gather/tap skeleton it shares with int8_conv2d.cpp: row_conv.hpp);
+// fp32 (the ring/tap skeleton it shares with int8_conv2d.cpp: row_conv.hpp);
 // the row kernel is compiled once per ISA level (fp32_conv_kernels.hpp).
-#include <omp.h>
-
 #include <algorithm>
 
 #include "engine/ref/fp32_conv_kernels.hpp"
@@ -22,10 +20,11 @@ using row_conv::row_stride;
 // One output row, every output channel: out[co][x] for x < width, in
 // sub-blocks of kRows channels x kVectors vectors of Vec (row_conv.hpp).
 template <std::size_t kRows, std::size_t kVectors, class Vec>
-[[gnu::always_inline]] inline void conv_row(const float* rows, std::size_t stride, const PackedConv& conv,
-                                            bool relu, std::size_t width, std::size_t plane, float* out_row) {
+[[gnu::always_inline]] inline void conv_row(const float* rows, std::size_t stride, std::size_t y,
+                                            const PackedConv& conv, bool relu, std::size_t width, std::size_t plane,
+                                            float* out_row) {
   row_conv::blocked_row<kRows, kVectors, Vec>(
-      rows, stride, conv.weights, conv.in_channels, conv.out_channels, conv.kernel, width,
+      rows, stride, y, conv.weights, conv.in_channels, conv.out_channels, conv.kernel, width,
       [&](std::size_t co, const float* sums, std::size_t x0, std::size_t columns) __attribute__((always_inline)) {
         float* dst = out_row + co * plane + x0;
         const float b = conv.bias[co];
@@ -37,18 +36,23 @@ template <std::size_t kRows, std::size_t kVectors, class Vec>
 }
 
 // The row kernel for each ISA level (vectorize.hpp).
-using ConvRow = void (*)(const float*, std::size_t, const PackedConv&, bool, std::size_t, std::size_t, float*);
-// The blocking fills each register file without spilling: AVX-512 8 x 2 zmm
-// accumulators of its 32, AVX2 4 x 2 ymm of 16 (8 x 2 ymm spilled: 2 % of the peak).
-#define SIRA_CONV_ROW_VARIANT(NAME, ROWS, VECTORS, VEC, ...)                                             \
-  __VA_ARGS__ void NAME(const float* rows, std::size_t stride, const PackedConv& conv, bool relu,        \
-                        std::size_t width, std::size_t plane, float* out_row) {                          \
-    conv_row<ROWS, VECTORS, VEC>(rows, stride, conv, relu, width, plane, out_row);                       \
+using ConvRow = void (*)(const float*, std::size_t, std::size_t, const PackedConv&, bool, std::size_t, std::size_t,
+                         float*);
+// The blocking fills each register file without spilling, with enough
+// independent accumulators to cover the FMA latency (4 cycles x 2 pipes = 8 in
+// flight, with room to spare): AVX-512 8 x 3 zmm of its 32 (+ 3 inputs; the
+// weights are embedded broadcasts), AVX2 4 x 3 ymm of 16 (+ 3 inputs + 1
+// broadcast weight: all 16). AVX2 at 4 x 2 (8 accumulators) left the FMA pipes
+// waiting; 8 x 2 spilled (2 % of the peak).
+#define SIRA_CONV_ROW_VARIANT(NAME, ROWS, VECTORS, VEC, ...)                                                 \
+  __VA_ARGS__ void NAME(const float* rows, std::size_t stride, std::size_t y, const PackedConv& conv,        \
+                        bool relu, std::size_t width, std::size_t plane, float* out_row) {                   \
+    conv_row<ROWS, VECTORS, VEC>(rows, stride, y, conv, relu, width, plane, out_row);                        \
   }
 SIRA_CONV_ROW_VARIANT(conv_row_portable, kPortableRows, 2, Vec4)
 #if defined(SIRA_REF_X86_VARIANTS)
-SIRA_CONV_ROW_VARIANT(conv_row_x86_64_v3, 4, 2, Vec8, [[gnu::target("arch=x86-64-v3")]])
-SIRA_CONV_ROW_VARIANT(conv_row_x86_64_v4, 8, 2, Vec16, [[gnu::target("arch=x86-64-v4")]])
+SIRA_CONV_ROW_VARIANT(conv_row_x86_64_v3, 4, 3, Vec8, [[gnu::target("arch=x86-64-v3")]])
+SIRA_CONV_ROW_VARIANT(conv_row_x86_64_v4, 8, 3, Vec16, [[gnu::target("arch=x86-64-v4")]])
 #endif
 
 ConvRow chosen_conv_row() {
@@ -82,13 +86,14 @@ void conv2d(const float* in, Shape s, const PackedConv& conv, bool relu, float* 
   const std::size_t per_thread = conv2d_scratch_per_thread(conv, s.width);
   const std::size_t stride = row_stride(s.width, conv.kernel);
   const ConvRow row_kernel = chosen_conv_row();
-#pragma omp parallel for num_threads(threads) schedule(static) \
-    if (worth_threads(s.size() * conv.out_channels * conv.kernel * conv.kernel))
-  for (std::size_t y = 0; y < s.height; ++y) {
-    float* rows = scratch + std::size_t(omp_get_thread_num()) * per_thread;
-    row_conv::gather_rows(in, s, conv.kernel, y, rows, [](float v) __attribute__((always_inline)) { return v; });
-    row_kernel(rows, stride, conv, relu, s.width, s.plane(), out + y * s.width);
-  }
+  row_conv::for_each_row_in_bands(
+      s.height, threads, worth_threads(s.size() * conv.out_channels * conv.kernel * conv.kernel),
+      [&](std::size_t y, bool whole, int thread) {
+        float* rows = scratch + std::size_t(thread) * per_thread;
+        row_conv::gather_rows(in, s, conv.kernel, y, whole, rows,
+                              [](float v) __attribute__((always_inline)) { return v; });
+        row_kernel(rows, stride, y, conv, relu, s.width, s.plane(), out + y * s.width);
+      });
 }
 
 }  // namespace sira::ref

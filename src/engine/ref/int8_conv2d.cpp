@@ -21,11 +21,11 @@ namespace {
 using row_conv::row_stride;
 
 template <std::size_t kRows, std::size_t kVectors, class Vec>
-[[gnu::always_inline]] inline void conv_row(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv,
-                                            std::size_t width, std::size_t plane, std::uint8_t* out_u8,
-                                            float* out_f32) {
+[[gnu::always_inline]] inline void conv_row(const std::int32_t* rows, std::size_t stride, std::size_t y,
+                                            const Int8Conv& conv, std::size_t width, std::size_t plane,
+                                            std::uint8_t* out_u8, float* out_f32) {
   row_conv::blocked_row<kRows, kVectors, Vec>(
-      rows, stride, conv.weights.data(), conv.in_channels, conv.out_channels, conv.kernel, width,
+      rows, stride, y, conv.weights.data(), conv.in_channels, conv.out_channels, conv.kernel, width,
       [&](std::size_t co, const std::int32_t* sums, std::size_t x0, std::size_t columns)
           __attribute__((always_inline)) {
             const std::size_t at = co * plane + x0;
@@ -35,13 +35,13 @@ template <std::size_t kRows, std::size_t kVectors, class Vec>
 }
 
 // The row kernel for each ISA level (vectorize.hpp); all give the same integers.
-using ConvRow = void (*)(const std::int32_t*, std::size_t, const Int8Conv&, std::size_t, std::size_t,
-                         std::uint8_t*, float*);
+using ConvRow = void (*)(const std::int32_t*, std::size_t, std::size_t, const Int8Conv&, std::size_t,
+                         std::size_t, std::uint8_t*, float*);
 // Blocked as the fp32 kernel is (conv2d.cpp), for the same registers.
 #define SIRA_INT8_CONV_ROW_VARIANT(NAME, ROWS, VECTORS, VEC, ...)                                      \
-  __VA_ARGS__ void NAME(const std::int32_t* rows, std::size_t stride, const Int8Conv& conv,            \
-                        std::size_t width, std::size_t plane, std::uint8_t* out_u8, float* out_f32) {  \
-    conv_row<ROWS, VECTORS, VEC>(rows, stride, conv, width, plane, out_u8, out_f32);                   \
+  __VA_ARGS__ void NAME(const std::int32_t* rows, std::size_t stride, std::size_t y, const Int8Conv& conv, \
+                        std::size_t width, std::size_t plane, std::uint8_t* out_u8, float* out_f32) {       \
+    conv_row<ROWS, VECTORS, VEC>(rows, stride, y, conv, width, plane, out_u8, out_f32);                     \
   }
 SIRA_INT8_CONV_ROW_VARIANT(conv_row_portable, kPortableRows, 2, Vec4i)
 #if defined(SIRA_REF_X86_VARIANTS)
@@ -104,16 +104,16 @@ void conv2d_int8(const std::uint8_t* in, Shape s, const Int8Conv& conv, std::uin
   }
   const std::size_t per_thread = conv2d_int8_scratch_per_thread(conv, s.width);
   const std::size_t stride = row_stride(s.width, conv.kernel);
-#pragma omp parallel for num_threads(threads) schedule(static) \
-    if (worth_threads(s.size() * conv.out_channels * conv.kernel * conv.kernel))
-  for (std::size_t y = 0; y < s.height; ++y) {
-    std::int32_t* rows = scratch + std::size_t(omp_get_thread_num()) * per_thread;
-    const int zp = conv.input_zero_point;
-    row_conv::gather_rows(in, s, conv.kernel, y, rows,
-                          [zp](std::uint8_t q) __attribute__((always_inline)) { return std::int32_t(q) - zp; });
-    row_kernel(rows, stride, conv, s.width, s.plane(), out_u8 ? out_u8 + y * s.width : nullptr,
-             out_f32 ? out_f32 + y * s.width : nullptr);
-  }
+  const int zp = conv.input_zero_point;
+  row_conv::for_each_row_in_bands(
+      s.height, threads, worth_threads(s.size() * conv.out_channels * conv.kernel * conv.kernel),
+      [&](std::size_t y, bool whole, int thread) {
+        std::int32_t* rows = scratch + std::size_t(thread) * per_thread;
+        row_conv::gather_rows(in, s, conv.kernel, y, whole, rows,
+                              [zp](std::uint8_t q) __attribute__((always_inline)) { return std::int32_t(q) - zp; });
+        row_kernel(rows, stride, y, conv, s.width, s.plane(), out_u8 ? out_u8 + y * s.width : nullptr,
+                   out_f32 ? out_f32 + y * s.width : nullptr);
+      });
 }
 
 }  // namespace sira::ref
