@@ -74,14 +74,14 @@ Runner setup_export(CLI::App& sub) {
   sub.add_option("-o,--output", opts->output, "File to write (.onnx or .tflite)")->required();
   sub.add_option("--format", opts->format, "onnx or tflite (default: from the output's extension, .tflite -> tflite)")
       ->check(CLI::IsMember({"onnx", "tflite"}));
-  sub.add_option("--opset", opts->opset, "ONNX opset")->check(CLI::IsMember({13, 17}))->capture_default_str();
-  sub.add_option("--int8-profile", opts->profile,
+  CLI::Option* opset = sub.add_option("--opset", opts->opset, "ONNX opset")->check(CLI::IsMember({13, 17}))->capture_default_str();
+  CLI::Option* profile = sub.add_option("--int8-profile", opts->profile,
                  "ONNX int8 only: ort (sira's integer arithmetic: uint8 codes, int32 bias, bit-identical in ONNX Runtime) or trt (canonical QDQ, zero points 0, float bias)")
       ->check(CLI::IsMember({"ort", "trt"}))
       ->capture_default_str();
-  sub.add_option("--tile", opts->tile, "TFLite only: the static input size, N or HxW (multiples of 2^levels)")
+  CLI::Option* tile = sub.add_option("--tile", opts->tile, "TFLite only: the static input size, N or HxW (multiples of 2^levels)")
       ->capture_default_str();
-  sub.add_option("--output-range", opts->output_range,
+  CLI::Option* output_range = sub.add_option("--output-range", opts->output_range,
                  "TFLite only: LO,HI of the network's int8 output (before the residual) in normalised units (default: all the final conv can reach)");
   sub.footer(
       "The graph takes NORMALISED slices (ONNX: N x C x H x W, H and W multiples of 8 for the\n"
@@ -92,8 +92,12 @@ Runner setup_export(CLI::App& sub) {
       "  sira export -m models/tomogan-3slice-int8.sira -o t3-int8.onnx --int8-profile trt --opset 17\n"
       "  sira export -m models/tomogan-1slice-int8.sira -o t1-int8.tflite --tile 256 --output-range -0.5,1.5\n"
       "See docs/onnx.md and docs/tflite.md.");
-  return [opts] {
+  return [opts, opset, profile, tile, output_range] {
     if (opts->format.empty()) opts->format = ends_with(opts->output, ".tflite") ? "tflite" : "onnx";
+    if (opts->format == "onnx" && (tile->count() || output_range->count()))
+      fail("--tile and --output-range apply to --format tflite only (ONNX shapes are symbolic)");
+    if (opts->format == "tflite" && (opset->count() || profile->count()))
+      fail("--opset and --int8-profile apply to --format onnx only");
     const Model model = load_model(opts->model);
     std::string bytes, what;
     try {

@@ -93,6 +93,7 @@ def schema_module(tmp):
     out = os.path.join(tmp, "schema_py")
     if not os.path.isdir(out):
         subprocess.run(["flatc", "--python", "--gen-object-api", "-o", out, SCHEMA], check=True)
+    if out not in sys.path:
         sys.path.insert(0, out)
     import tflite.Model
     return tflite.Model
@@ -466,6 +467,12 @@ def main():
               and sorted(os.listdir(tmp)) == before, f"tile 100 refused, existing output untouched: {r.stderr.strip()}")
         r = run("export", "-m", int8, "-o", os.path.join(tmp, "x.tflite"), "--tile", "256x100")
         check(r.returncode != 0 and "256x100" in r.stderr, f"tile 256x100 refused: {r.stderr.strip()}")
+        r = run("export", "-m", int8, "-o", os.path.join(tmp, "x.onnx"), "--tile", "128")
+        check(r.returncode != 0 and "--tile" in r.stderr and not os.path.exists(os.path.join(tmp, "x.onnx")),
+              f"--tile with ONNX refused: {r.stderr.strip()}")
+        r = run("export", "-m", int8, "-o", os.path.join(tmp, "x.bin"), "--format", "tflite", "--tile", "64")
+        check(r.returncode == 0 and open(os.path.join(tmp, "x.bin"), "rb").read(8)[4:8] == b"TFL3",
+              "--format tflite writes TFLite whatever the extension")
         r = run("export", "-m", small[2][1], "-o", os.path.join(tmp, "t.tflite"))
         check(r.returncode != 0 and "transposed" in r.stderr and not os.path.exists(os.path.join(tmp, "t.tflite")),
               f"transposed upsample refused: {r.stderr.strip()}")
