@@ -15,6 +15,10 @@ packages=(
   python3-torch python3-skimage python3-h5py python3-numpy python3-tifffile python3-pil
   # ONNX export tests: the ONNX checker (node/npm for onnxruntime-node: see below)
   python3-onnx
+  # TFLite export: flatc generates the writer from the pinned schema (third_party/tflite);
+  # the test reads files back with flatc (JSON) and its Python reader, and runs them in
+  # npm @litertjs/core under node
+  flatbuffers-compiler libflatbuffers-dev python3-flatbuffers
   # sira serve / stream-sim (docs/serve.md): ZeroMQ, CBOR, LZ4, the metrics endpoint
   cppzmq-dev libzmq3-dev libcbor-dev liblz4-dev libcpp-httplib-dev
   # the serve tests: an independent CBOR/ZeroMQ/LZ4 side and HDF5's LZ4 (32004) and
