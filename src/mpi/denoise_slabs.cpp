@@ -7,6 +7,7 @@
 #include <optional>
 #include <variant>
 
+#include "core/atomic_output.hpp"
 #include "mpi/hdf5_slab_writer.hpp"
 #include "mpi/slab.hpp"
 #include "sira/error.hpp"
@@ -76,6 +77,8 @@ SlabsReport denoise_slabs(const Session& session, Engine& engine, const std::str
   }
   temporary = broadcast(temporary, rank);
   RemoveOnFailure cleanup(temporary);
+  std::optional<RemoveOnSignal> on_signal;  // rank 0's AtomicOutput already removes it on a signal
+  if (rank != 0) on_signal.emplace(temporary);
 
   const Slab slab = slab_of(info.depth, rank, ranks);
   std::unique_ptr<StackWriter> writer = open_slab_writer(
@@ -103,8 +106,8 @@ SlabsReport denoise_slabs(const Session& session, Engine& engine, const std::str
       std::visit([&](const auto& v) { file->set_attr(where.dataset, field.first, v); }, field.second);
     file->commit();
   }
-  cleanup.done();
   session.barrier();
+  cleanup.done();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -9,7 +9,8 @@ and write one HDF5 output with parallel HDF5.
 - a NaN planted in slice 5 (rank 1's slab) fails the whole run: mpirun exits non-zero
   within the time limit, the message names the file, the slice and the rank, and
   neither the output nor a temporary is left; an existing output stays untouched;
-- SIGKILL of one rank mid-run: mpirun and every rank exit (non-zero), no output;
+- SIGKILL of rank 1, then of rank 0 (which owns the temporary), mid-run: mpirun and
+  every rank exit (non-zero); no output and no temporary are left;
 - bad use is refused with a message: a TIFF output, more ranks than slices."""
 import glob
 import os
@@ -123,40 +124,49 @@ with tempfile.TemporaryDirectory() as d:
               "NaN into an existing file: it is left as it was")
     check(not leftovers(d, "keep.h5"), "NaN into an existing file: no temporary")
 
-    # SIGKILL of one rank mid-run: the launcher ends every rank; no output appears.
+    # SIGKILL of one rank mid-run (rank 1, then rank 0, which owns the temporary): the
+    # launcher ends every rank; neither the output nor a temporary is left.
     big = os.path.join(d, "big.h5")
     with h5py.File(big, "w") as f:
         f["data"] = stack(40, 256, 4)
-    out = os.path.join(d, "killed.h5")
-    cmd = [MPIEXEC, "--oversubscribe", "--allow-run-as-root", "--bind-to", "none", "-np", "2",
-           SIRA, "denoise", "-q", "-m", model, "-i", f"{big}:/data", "-o", f"{out}:/out"]
-    launcher = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-    ranks = []
-    deadline = time.monotonic() + 60
-    while len(ranks) < 2 and time.monotonic() < deadline and launcher.poll() is None:
-        time.sleep(0.5)
-        ps = subprocess.run(["pgrep", "-P", str(launcher.pid), "-f", "denoise"], capture_output=True, text=True)
-        ranks = [int(p) for p in ps.stdout.split()]
-    check(len(ranks) == 2, f"kill: found the 2 ranks {ranks}")
-    if len(ranks) == 2:
+
+    def rank_of(pid):
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+        return int(env.get(b"OMPI_COMM_WORLD_RANK", b"-1"))
+
+    for victim in (1, 0):
+        out = os.path.join(d, f"killed{victim}.h5")
+        cmd = [MPIEXEC, "--oversubscribe", "--allow-run-as-root", "--bind-to", "none", "-np", "2",
+               SIRA, "denoise", "-q", "-m", model, "-i", f"{big}:/data", "-o", f"{out}:/out"]
+        launcher = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+        ranks = []
+        deadline = time.monotonic() + 60
+        while len(ranks) < 2 and time.monotonic() < deadline and launcher.poll() is None:
+            time.sleep(0.5)
+            ps = subprocess.run(["pgrep", "-P", str(launcher.pid), "-f", "denoise"], capture_output=True, text=True)
+            ranks = [int(p) for p in ps.stdout.split()]
+        check(len(ranks) == 2, f"kill rank {victim}: found the 2 ranks {ranks}")
+        if len(ranks) != 2:
+            launcher.kill()
+            launcher.communicate()
+            continue
         time.sleep(3)  # well into the stream: the temporary output exists
-        os.kill(ranks[-1], signal.SIGKILL)
+        had_temporary = bool(leftovers(d, os.path.basename(out)))
+        os.kill(next(p for p in ranks if rank_of(p) == victim), signal.SIGKILL)
         start = time.monotonic()
         try:
-            _, err = launcher.communicate(timeout=HANG_GUARD)
+            launcher.communicate(timeout=HANG_GUARD)
         except subprocess.TimeoutExpired:
             launcher.kill()
-            _, err = launcher.communicate()
+            launcher.communicate()
         took = time.monotonic() - start
         gone = all(not os.path.exists(f"/proc/{p}") or open(f"/proc/{p}/stat").read().split()[2] == "Z"
                    for p in ranks)
         check(launcher.returncode != 0 and gone,
-              f"kill: mpirun exits {launcher.returncode} after {took:.1f} s, every rank gone")
-        check(not os.path.exists(out), "kill: no output")
-        print("  temporaries after the kill:", leftovers(d, "killed.h5"))
-    else:
-        launcher.kill()
-        launcher.communicate()
+              f"kill rank {victim}: mpirun exits {launcher.returncode} after {took:.1f} s, every rank gone")
+        check(had_temporary and not os.path.exists(out) and not leftovers(d, os.path.basename(out)),
+              f"kill rank {victim}: the temporary existed; no output and no temporary are left")
 
     # Refused use.
     r = mpirun(2, "denoise", "-q", "-m", model, "-i", f"{src}:/data", "-o", os.path.join(d, "o.tif"))
