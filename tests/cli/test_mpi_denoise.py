@@ -11,7 +11,9 @@ and write one HDF5 output with parallel HDF5.
   neither the output nor a temporary is left; an existing output stays untouched;
 - SIGKILL of rank 1, then of rank 0 (which owns the temporary), mid-run: mpirun and
   every rank exit (non-zero); no output and no temporary are left;
-- bad use is refused with a message: a TIFF output, more ranks than slices."""
+- mpirun -np 1 is the one-process run; 3 ranks (slabs 2, 2, 3) equal it too;
+- bad use is refused with a message: a TIFF output, more ranks than slices, another
+  command than denoise under mpirun -np 2."""
 import glob
 import os
 import signal
@@ -177,6 +179,16 @@ with tempfile.TemporaryDirectory() as d:
     if r.returncode == 0:
         with h5py.File(f"{d}/three.h5") as b, h5py.File(os.path.join(d, "one_data.h5")) as a:
             check(same_bits(a["out"][()], b["out"][()]), "3 ranks (slabs 2, 2, 3) equal one process")
+    r = mpirun(1, "denoise", "-q", "-m", model, "-i", f"{src}:/data", "-o", f"{d}/np1.h5:/out")
+    if r.returncode == 0:
+        with h5py.File(f"{d}/np1.h5") as b, h5py.File(os.path.join(d, "one_data.h5")) as a:
+            check(same_bits(a["out"][()], b["out"][()]) and "mpi_ranks" not in b["out"].attrs,
+                  "mpirun -np 1 runs as one process and equals it")
+    else:
+        check(False, f"mpirun -np 1 exits 0 ({r.stderr.strip()[-300:]})")
+    r = mpirun(2, "init", "-o", f"{d}/twice.sira", "--slices", "1")
+    check(r.returncode != 0 and "only 'sira denoise'" in r.stderr and not os.path.exists(f"{d}/twice.sira"),
+          "another command under mpirun -np 2 refuses to run twice")
     with h5py.File(os.path.join(d, "two.h5"), "w") as f:
         f["data"] = stack(2, 64, 5)
     r = mpirun(3, "denoise", "-q", "-m", model, "-i", f"{d}/two.h5:/data", "-o", f"{d}/x.h5:/out")
