@@ -5,13 +5,14 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
+MPI_BUILD  ?= build-mpi
 AARCH64_BUILD ?= build-aarch64
 AARCH64_SYSROOT ?= build-aarch64-sysroot
 FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build demo test test-asan test-tsan test-aarch64 fuzz bench clean
+.PHONY: all deps configure build demo test test-mpi test-asan test-tsan test-aarch64 fuzz bench clean
 
 all: build
 
@@ -31,6 +32,17 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	$(MAKE) test-mpi
+
+# sira denoise under mpirun (docs/scale.md): a second build against OpenMPI and
+# parallel HDF5, of the CLI alone (no libtorch, Python module, serve or benchmarks),
+# and its MPI tests, which compare 2 ranks with the serial build above.
+test-mpi: deps
+	cmake -S . -B $(MPI_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIRA_MPI=ON \
+	  -DSIRA_WITH_TORCH=OFF -DSIRA_WITH_PYTHON=OFF -DSIRA_WITH_SERVE=OFF -DSIRA_BUILD_BENCH=OFF \
+	  -DSIRA_SERIAL_EXE=$(abspath $(BUILD))/sira
+	cmake --build $(MPI_BUILD) -j $(JOBS) --target sira
+	cd $(MPI_BUILD) && ctest --output-on-failure --timeout 900 -R '^cli\.test_mpi'
 
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer (no libtorch: its
 # prebuilt library is not instrumented and only the parsers/kernels matter here).
@@ -93,4 +105,4 @@ bench: build
 	@bash bench/compare_peers $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD) $(AARCH64_BUILD) $(AARCH64_SYSROOT)
+	rm -rf $(BUILD) $(MPI_BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD) $(AARCH64_BUILD) $(AARCH64_SYSROOT)

@@ -8,6 +8,9 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libtorch-dev
   libhdf5-dev libtiff-dev libpng-dev libfftw3-dev
+  # the MPI build (make test-mpi, docs/scale.md): OpenMPI and HDF5 built on it, which
+  # Debian installs beside the serial HDF5 (the default build keeps using the serial one)
+  libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   # the Python module (import sira), built for Debian's Python 3
   pybind11-dev python3-dev

@@ -15,6 +15,14 @@
 #include "sira/io.hpp"
 #include "sira/model.hpp"
 #include "sira/quantize.hpp"
+#ifdef SIRA_HAVE_MPI
+#include "mpi/denoise_slabs.hpp"
+#include "mpi/slab.hpp"
+#endif
+
+namespace sira::mpi {
+class Session;  // the MPI build's ranks (mpi/mpi_session.hpp)
+}
 
 namespace sira::cli {
 namespace {
@@ -37,6 +45,8 @@ struct DenoiseOptions {
   bool in_place = false;
   InputRangeOptions int8;
 };
+
+int run_denoise(const DenoiseOptions& options, const mpi::Session* session);
 
 Runner setup_denoise(CLI::App& sub) {
   auto opts = std::make_shared<DenoiseOptions>();
@@ -113,9 +123,34 @@ Runner setup_denoise(CLI::App& sub) {
       "themselves). Images are reflect-padded to the network's multiple and cropped back.\n"
       "Stacks stream: a reader thread reads ahead, a writer thread writes finished slices,\n"
       "so memory does not grow with the depth; the output appears only when complete.\n"
+      "Under mpirun (the MPI build, docs/scale.md) each rank restores one slab of the\n"
+      "stack into one HDF5 output: mpirun -np 4 build-mpi/sira denoise -m M -i in.h5:/d -o out.h5:/d\n"
       "See docs/engine.md.");
   return [opts] {
     use_threads(opts->engine.threads);
+#ifdef SIRA_HAVE_MPI
+    if (mpi::launched_by_mpi()) {
+      mpi::Session session;
+      if (session.size() == 1) return run_denoise(*opts, nullptr);  // as without mpirun
+      try {
+        return run_denoise(*opts, &session);
+      } catch (const std::exception& e) {
+        session.abort("sira denoise", e.what());
+      }
+    }
+#endif
+    return run_denoise(*opts, nullptr);
+  };
+}
+
+// `session`: the ranks sharing the stack (nullptr: this process alone).
+int run_denoise(const DenoiseOptions& options, const mpi::Session* session) {
+    const DenoiseOptions* opts = &options;
+    const bool lead = true
+#ifdef SIRA_HAVE_MPI
+        && (!session || session->rank() == 0)
+#endif
+        ;
     if (!opts->in_place && same_data(opts->input, opts->output))
       fail(opts->output, ": is the input; writing it would replace the input (give --in-place to "
            "do that, or another output)");
@@ -137,7 +172,7 @@ Runner setup_denoise(CLI::App& sub) {
       ranges_note = ", int8 ranges of the model";
       ranges_record = "model";
     }
-    if (!model.trained)
+    if (!model.trained && lead)
       std::cerr << "sira denoise: warning: " << opts->model
                 << " is an UNTRAINED model (random weights from sira init); its output is not a "
                    "restoration\n";
@@ -168,6 +203,26 @@ Runner setup_denoise(CLI::App& sub) {
                                                                   : std::string(),
                                                       " -> [0, 1]"));
     if (!ranges_record.empty()) p.add("int8_ranges", ranges_record);
+#ifdef SIRA_HAVE_MPI
+    if (session) {
+      const std::size_t depth = probe_stack(opts->input).depth;
+      std::optional<ProgressBar> rank_bar;  // rank 0 shows its own slab's progress
+      if (lead) rank_bar.emplace("denoise (rank 0's slab)", mpi::slab_of(depth, 0, session->size()).count);
+      stream.progress = [&rank_bar](std::size_t done, std::size_t) {
+        if (rank_bar) rank_bar->update(done);
+      };
+      const mpi::SlabsReport r = mpi::denoise_slabs(*session, engine, opts->input, opts->output, stream);
+      if (rank_bar) rank_bar->finish();
+      if (lead)
+        status(cat("sira denoise: ", depth, " slice(s) on ", session->size(), " ranks (slabs of up to ",
+                   r.largest_slab, ") on backend ", engine.backend_name(), " ", engine.precision(), " (",
+                   engine.threads(), " threads per rank", ranges_note, ") in ", r.seconds,
+                   " s (slowest rank ", r.slowest_seconds, " s; rank 0: engine ", r.rank0.compute_seconds,
+                   " s, waiting for I/O ", r.rank0.wait_seconds, " s); wrote ", opts->output, " (",
+                   dtype_name(stream.dtype), ")"));
+      return 0;
+    }
+#endif
     ProgressBar bar("denoise", probe_stack(opts->input).depth);
     stream.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };
     const StreamReport r = denoise_stream(engine, opts->input, opts->output, stream);
@@ -181,7 +236,6 @@ Runner setup_denoise(CLI::App& sub) {
                " ms/slice; engine ", r.compute_seconds, " s, waiting for I/O ", r.wait_seconds,
                " s); wrote ", opts->output, " (", dtype_name(stream.dtype), ")"));
     return 0;
-  };
 }
 
 const Command denoise_command{"denoise", "Denoise an image or stack with a model", setup_denoise};

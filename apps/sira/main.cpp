@@ -2,6 +2,7 @@
 // subcommands live in cmd_*.cpp and register themselves (command.hpp).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -23,6 +24,25 @@ GlobalOptions& global_options() {
 
 void status(const std::string& message) {
   if (!global_options().quiet) std::cerr << message << "\n";
+}
+
+// The number of processes an MPI launcher started together with this one
+// (1 when none did): OpenMPI's mpirun and MPICH's Hydra say so in the environment.
+int launcher_ranks() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* text = std::getenv(name)) return std::max(1, std::atoi(text));
+  return 1;
+}
+
+// Under mpirun -np N every rank would run the whole command and write the same
+// output; only the MPI build's sira denoise shares the work, so the rest refuse.
+bool runs_over_ranks(const std::string& command) {
+#ifdef SIRA_HAVE_MPI
+  return command == "denoise";
+#else
+  (void)command;
+  return false;
+#endif
 }
 
 }  // namespace sira::cli
@@ -59,6 +79,9 @@ int main(int argc, char** argv) {
     for (auto& [sub, run] : runners) {
       if (sub->parsed()) {
         name = "sira " + sub->get_name();
+        if (const int ranks = launcher_ranks(); ranks > 1 && !runs_over_ranks(sub->get_name()))
+          sira::fail("started by mpirun with ", ranks, " ranks, but only 'sira denoise' of the MPI build "
+                     "(build-mpi/sira, docs/scale.md) shares its work over ranks; run this command as one process");
         return run();
       }
     }

@@ -14,6 +14,7 @@
 #include "sira/engine.hpp"
 #include "sira/io.hpp"
 #include "sira/stack.hpp"
+#include "sira/stack_stream.hpp"
 
 namespace sira {
 
@@ -35,5 +36,15 @@ struct StreamReport {
 
 StreamReport denoise_stream(Engine& engine, const std::string& input, const std::string& output,
                             const StreamOptions& options = {});
+
+// The same pipeline over input slices [first, first + count) only (a slab of the
+// stack, as one MPI rank denoises): it reads the slab and the neighbours its
+// edge slices need (clamped to the whole stack, so each slice gets exactly the
+// window denoise_stream gives it), and writes input slice first + k as slice k
+// of `writer`, which the caller commits. `preview_slice`, if given, receives the
+// stack's middle output slice when it lies in the slab. options.progress counts
+// the slab's slices; options.preview and options.provenance are the caller's.
+StreamReport denoise_slab(Engine& engine, StackReader& reader, StackWriter& writer, std::size_t first,
+                          std::size_t count, const StreamOptions& options, Stack* preview_slice = nullptr);
 
 }  // namespace sira

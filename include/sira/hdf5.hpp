@@ -68,6 +68,13 @@ class H5File {
 
   void commit();  // flush, close and move the temporary file into place
 
+  // For writers in other processes (MPI ranks writing slabs with parallel HDF5):
+  // flushes and closes the file but keeps its temporary and its lock; returns the
+  // temporary's path, which the others open. reopen() opens it again here (to add
+  // attributes, then commit()); until then only has-nothing calls are allowed.
+  const std::string& close_for_others();
+  void reopen();
+
  private:
   struct Impl;
   explicit H5File(std::unique_ptr<Impl> impl);

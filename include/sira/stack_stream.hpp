@@ -23,6 +23,7 @@ class StackReader {
   virtual ~StackReader() = default;
   // Shape and sample type of the whole stack (depth 1 and is_2d for a 2-D image).
   const StackInfo& info() const { return info_; }
+  const std::string& spec() const { return spec_; }  // the input as named in errors
   // Slices [first, first + count) (count 0 = to the end) as a Stack tagged with
   // the file's dtype and is_2d.
   Stack read_slices(std::size_t first, std::size_t count);

@@ -168,6 +168,9 @@ std::vector<std::string> reclaim_stale_temporaries(const std::string& target) {
   return removed;
 }
 
+RemoveOnSignal::RemoveOnSignal(const std::string& path) : slot_(list_temporary(path)) {}
+RemoveOnSignal::~RemoveOnSignal() { unlist_temporary(slot_); }
+
 AtomicOutput::AtomicOutput(std::string target) : target_(std::move(target)) {
   const fs::path path(target_);
   if (path.filename().empty()) fail(target_, ": output needs a file name");

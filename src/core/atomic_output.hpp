@@ -40,6 +40,20 @@ class AtomicOutput {
   bool committed_ = false;
 };
 
+// Lists a temporary that another process created (rank 0's output, which every
+// MPI rank writes) so that this process's signal handler removes it too: when the
+// launcher stops the ranks because rank 0 died, a surviving rank removes it.
+class RemoveOnSignal {
+ public:
+  explicit RemoveOnSignal(const std::string& path);
+  ~RemoveOnSignal();
+  RemoveOnSignal(const RemoveOnSignal&) = delete;
+  RemoveOnSignal& operator=(const RemoveOnSignal&) = delete;
+
+ private:
+  int slot_ = -1;
+};
+
 // Removes the temporaries of `target` left by processes of this host that are
 // no longer running (what AtomicOutput does before writing); returns their names.
 std::vector<std::string> reclaim_stale_temporaries(const std::string& target);

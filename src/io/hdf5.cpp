@@ -642,4 +642,24 @@ void H5File::commit() {
   f.lock.reset();  // the next writer of this file may start from this one's result
 }
 
+const std::string& H5File::close_for_others() {
+  auto& f = live(impl_);
+  if (!f.output) fail(f.path, ": opened read-only; nothing to hand over");
+  if (f.write_failed) fail(f.path, ": an earlier write failed; the file is not handed over");
+  if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || !f.file.reset()) {
+    f.write_failed = true;
+    fail(f.path, ": cannot finish writing the HDF5 file (disk full?)", hdf5_detail());
+  }
+  return f.output->temp_path();
+}
+
+void H5File::reopen() {
+  if (!impl_) fail("H5File used after being moved from");
+  silence_hdf5_errors();
+  Impl& f = *impl_;
+  if (!f.output || f.file.valid()) fail(f.path, ": reopen() without close_for_others()");
+  f.file = H5FileId(H5Fopen(f.output->temp_path().c_str(), H5F_ACC_RDWR, file_access_plist().get()));
+  if (!f.file.valid()) fail(f.path, ": cannot reopen the HDF5 file the ranks wrote", hdf5_detail());
+}
+
 }  // namespace sira

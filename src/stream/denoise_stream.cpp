@@ -92,39 +92,40 @@ class FirstError {
   std::exception_ptr error_;
 };
 
-}  // namespace
-
-StreamReport denoise_stream(Engine& engine, const std::string& input, const std::string& output,
-                            const StreamOptions& options) {
-  const Clock::time_point start = Clock::now();
-  std::unique_ptr<StackReader> reader = open_stack_reader(input);
-  const StackInfo info = reader->info();
+void check_fits_model(const Engine& engine, const StackInfo& info, const std::string& input) {
   const std::size_t min = engine.min_size();
   if (info.height < min || info.width < min)
     fail(input, ": image ", info.height, "x", info.width, " is smaller than the minimum ", min,
          "x", min, " this model accepts");
-  std::unique_ptr<StackWriter> writer = create_stack_writer(
-      output, StackInfo{info.depth, info.height, info.width, options.dtype, info.is_2d},
-      options.dtype);
-  writer->set_provenance(options.provenance);
+}
 
+}  // namespace
+
+StreamReport denoise_slab(Engine& engine, StackReader& reader, StackWriter& writer, std::size_t first,
+                          std::size_t count, const StreamOptions& options, Stack* preview_slice) {
+  const Clock::time_point start = Clock::now();
+  const StackInfo info = reader.info();
+  const std::string& input = reader.spec();
+  check_fits_model(engine, info, input);
   const std::size_t depth = info.depth;
+  if (first > depth || count > depth - first)
+    fail(input, ": slab ", first, "+", count, " lies outside its ", depth, " slices");
+  const std::size_t end = first + count;
   const std::size_t reach = std::size_t(engine.graph().in_channels) / 2;  // neighbours each side
   stream::BoundedQueue<Neighbourhood> to_engine(options.read_ahead);
   stream::BoundedQueue<Finished> to_writer(options.write_behind);
   FirstError error;
-  Stack preview_slice;
 
   std::thread read_thread([&] {
     try {
       std::deque<std::shared_ptr<const Stack>> held;  // slices [held_first, held_first + held.size())
-      std::size_t held_first = 0;
-      for (std::size_t z = 0; z < depth; ++z) {
+      std::size_t held_first = first >= reach ? first - reach : 0;
+      for (std::size_t z = first; z < end; ++z) {
         const std::size_t lo = z >= reach ? z - reach : 0;
         const std::size_t hi = std::min(depth - 1, z + reach);
         while (held_first + held.size() <= hi) {
           const std::size_t next = held_first + held.size();
-          auto slice = std::make_shared<const Stack>(reader->read_slices(next, 1));
+          auto slice = std::make_shared<const Stack>(reader.read_slices(next, 1));
           check_slice_finite(*slice, next, input);
           if (options.dtype != DType::f32 && info.dtype == DType::f32)
             check_slice_fits_integers(*slice, next, input, options.dtype);
@@ -146,11 +147,11 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
   std::thread write_thread([&] {
     try {
       while (std::optional<Finished> f = to_writer.pop()) {
-        writer->write_rows(f->index, f->first_row, f->band);
-        if (!options.preview.empty() && f->index == depth / 2) {
-          if (f->first_row == 0) preview_slice = Stack(1, info.height, info.width);
+        writer.write_rows(f->index - first, f->first_row, f->band);
+        if (preview_slice && f->index == depth / 2) {
+          if (f->first_row == 0) *preview_slice = Stack(1, info.height, info.width);
           std::copy(f->band.data.begin(), f->band.data.end(),
-                    preview_slice.data.begin() + std::ptrdiff_t(f->first_row * info.width));
+                    preview_slice->data.begin() + std::ptrdiff_t(f->first_row * info.width));
         }
       }
     } catch (...) {
@@ -184,7 +185,7 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
       }
       report.compute_seconds += seconds_since(t);
       n.reset();  // drop this window's references, so a slice is freed once no window needs it
-      if (options.progress) options.progress(++done, depth);
+      if (options.progress) options.progress(++done, count);
     }
     to_writer.close();
   } catch (...) {
@@ -192,7 +193,25 @@ StreamReport denoise_stream(Engine& engine, const std::string& input, const std:
   }
   read_thread.join();
   write_thread.join();
-  error.rethrow();  // the writer's destructor removes the temporary output
+  error.rethrow();
+  report.seconds = seconds_since(start);
+  return report;
+}
+
+StreamReport denoise_stream(Engine& engine, const std::string& input, const std::string& output,
+                            const StreamOptions& options) {
+  const Clock::time_point start = Clock::now();
+  std::unique_ptr<StackReader> reader = open_stack_reader(input);
+  const StackInfo info = reader->info();
+  check_fits_model(engine, info, input);
+  std::unique_ptr<StackWriter> writer = create_stack_writer(
+      output, StackInfo{info.depth, info.height, info.width, options.dtype, info.is_2d},
+      options.dtype);
+  writer->set_provenance(options.provenance);
+  Stack preview_slice;
+  StreamReport report = denoise_slab(engine, *reader, *writer, 0, info.depth, options,
+                                     options.preview.empty() ? nullptr : &preview_slice);
+  // (on failure the writer's destructor has removed the temporary output)
   reader.reset();
   writer->commit();
   if (!options.preview.empty()) write_preview_png(options.preview, preview_slice, 0);
