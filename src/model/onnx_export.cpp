@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/protobuf_writer.hpp"
+#include "model/export_metadata.hpp"
 #include "model/quant_metadata.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
@@ -462,11 +463,7 @@ std::string Builder::run() {
   op.bytes_field(1, "");
   op.varint_field(2, std::uint64_t(opt_.opset));
   m.message_field(8, op);
-  const Normalization& nm = model_.norm;
-  const nlohmann::json norm = {{"mode", nm.mode},          {"offset", nm.offset},
-                               {"scale", nm.scale},        {"percentiles", {nm.low_percentile, nm.high_percentile}},
-                               {"block", nm.block},
-                               {"formula", "x_net = (x - offset) * scale; y = y_net / scale + offset"}};
+  const nlohmann::json norm = normalization_metadata(model_.norm);
   std::vector<std::pair<std::string, std::string>> props = {
       {"sira_version", SIRA_VERSION_STRING},
       {"normalization", norm.dump()},

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/export_metadata.hpp"
 #include "model/quant_metadata.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
@@ -329,11 +330,7 @@ std::string Writer::run() {
 // Provenance and the facts a caller needs, one Metadata entry (UTF-8 text in a
 // buffer) per key, as ONNX's metadata_props.
 std::vector<fb::Offset<tflite::Metadata>> Writer::metadata(const ActivationParams& out_q) {
-  const Normalization& nm = model_.norm;
-  const nlohmann::json norm = {{"mode", nm.mode},          {"offset", nm.offset},
-                               {"scale", nm.scale},        {"percentiles", {nm.low_percentile, nm.high_percentile}},
-                               {"block", nm.block},
-                               {"formula", "x_net = (x - offset) * scale; y = y_net / scale + offset"}};
+  const nlohmann::json norm = normalization_metadata(model_.norm);
   std::vector<std::pair<std::string, std::string>> props = {
       {"sira_version", SIRA_VERSION_STRING},
       {"normalization", norm.dump()},

@@ -22,6 +22,9 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(__file__))
+from sira_cli import check, failures, run  # noqa: E402
+
 SIRA = os.environ["SIRA"]
 ROOT = os.environ.get("SIRA_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,22 +32,11 @@ SCHEMA = os.path.join(ROOT, "third_party", "tflite", "schema.fbs")
 LITERT_DIR = os.path.join(os.path.expanduser("~"), ".cache", "sira-litert")
 LITERT_MODULE = os.path.join(LITERT_DIR, "node_modules", "@litertjs", "core")
 TILE = 256  # the shipped models' tile (the small models use smaller, non-square ones)
-failures = []
 
 # TFLite's op_version rules: the first version of each kernel with int8 tensors
 # (QUANTIZE float32 -> int8: 1, DEQUANTIZE int8 -> float32: 2); on float32 tensors 1.
 INT8_VERSIONS = {"CONV_2D": 3, "MAX_POOL_2D": 2, "CONCATENATION": 2, "TRANSPOSE_CONV": 2, "STRIDED_SLICE": 2,
                  "ADD": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "QUANTIZE": 1, "DEQUANTIZE": 2}
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-
-def run(*args):
-    return subprocess.run([SIRA, *args], capture_output=True, text=True, timeout=600)
 
 
 def ensure_litert():
