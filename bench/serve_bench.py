@@ -81,9 +81,12 @@ def serve_run(a, model, precision, source, rate, lane="no-loss", extra=(), sim_e
     ready = threading.Event()
 
     def drain_log():
-        for line in serve.stderr:
-            if "ready: connected" in line:
-                ready.set()
+        try:
+            for line in serve.stderr:
+                if "ready: connected" in line:
+                    ready.set()
+        except ValueError:  # communicate() below closed the pipe at the end
+            pass
         ready.set()
 
     threading.Thread(target=drain_log, daemon=True).start()
