@@ -335,6 +335,18 @@ Impl& live(const std::unique_ptr<Impl>& impl) {
   silence_hdf5_errors();
   return *impl;
 }
+
+// Flushes and closes an output's file (its temporary stays, under its name and
+// lock) before it is committed or handed over; `verb`/`done` word the refusals.
+template <typename Impl>
+void finish_writing(Impl& f, const char* verb, const char* done) {
+  if (!f.output) fail(f.path, ": opened read-only; nothing to ", verb);
+  if (f.write_failed) fail(f.path, ": an earlier write failed; the file is not ", done);
+  if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || !f.file.reset()) {
+    f.write_failed = true;
+    fail(f.path, ": cannot finish writing the HDF5 file (disk full?)", hdf5_detail());
+  }
+}
 }  // namespace
 
 bool H5File::has(const std::string& dataset) const {
@@ -632,24 +644,14 @@ std::string H5File::attr_text(const std::string& object, const std::string& name
 
 void H5File::commit() {
   auto& f = live(impl_);
-  if (!f.output) fail(f.path, ": opened read-only; nothing to commit");
-  if (f.write_failed) fail(f.path, ": an earlier write failed; the file is not committed");
-  if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || !f.file.reset()) {
-    f.write_failed = true;
-    fail(f.path, ": cannot finish writing the HDF5 file (disk full?)", hdf5_detail());
-  }
+  finish_writing(f, "commit", "committed");
   f.output->commit();
   f.lock.reset();  // the next writer of this file may start from this one's result
 }
 
 const std::string& H5File::close_for_others() {
   auto& f = live(impl_);
-  if (!f.output) fail(f.path, ": opened read-only; nothing to hand over");
-  if (f.write_failed) fail(f.path, ": an earlier write failed; the file is not handed over");
-  if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || !f.file.reset()) {
-    f.write_failed = true;
-    fail(f.path, ": cannot finish writing the HDF5 file (disk full?)", hdf5_detail());
-  }
+  finish_writing(f, "hand over", "handed over");
   return f.output->temp_path();
 }
 
