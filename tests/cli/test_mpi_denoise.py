@@ -130,7 +130,7 @@ with tempfile.TemporaryDirectory() as d:
     # launcher ends every rank; neither the output nor a temporary is left.
     big = os.path.join(d, "big.h5")
     with h5py.File(big, "w") as f:
-        f["data"] = stack(40, 256, 4)
+        f["data"] = stack(400, 256, 4)  # long enough on a quiet machine to be killed mid-run
 
     def rank_of(pid):
         with open(f"/proc/{pid}/environ", "rb") as f:
@@ -153,8 +153,12 @@ with tempfile.TemporaryDirectory() as d:
             launcher.kill()
             launcher.communicate()
             continue
-        time.sleep(3)  # well into the stream: the temporary output exists
-        had_temporary = bool(leftovers(d, os.path.basename(out)))
+        # Into the stream: the temporary output exists (waited for, not assumed after a fixed time).
+        had_temporary = False
+        while not had_temporary and time.monotonic() < deadline and launcher.poll() is None:
+            time.sleep(0.1)
+            had_temporary = bool(leftovers(d, os.path.basename(out)))
+        time.sleep(0.5)
         os.kill(next(p for p in ranks if rank_of(p) == victim), signal.SIGKILL)
         start = time.monotonic()
         try:
