@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "core/reuse_freed_memory.hpp"
 #include "image_size_option.hpp"
 #include "serve/counters.hpp"
 #include "serve/metrics_server.hpp"
@@ -137,6 +138,7 @@ Runner setup_serve(CLI::App& sub) {
       "a second signal gives up on outputs that block).");
   return [o] {
     use_threads(o->engine.threads);
+    reuse_freed_memory();  // per-frame buffers: no page faults per image
     for (const std::string& size : o->warm_up) {
       const auto [h, w] = parse_image_size("--warm-up", size);
       o->serve.warm_up.push_back({h, w});
