@@ -15,12 +15,12 @@
 #include <zmq_addon.hpp>
 
 #include "serve/array_v1.hpp"
+#include "serve/input_decoder.hpp"
 #include "serve/latest_slot.hpp"
 #include "serve/live_writer.hpp"
 #include "serve/recon_job.hpp"
 #include "serve/rejection.hpp"
 #include "serve/series_tracker.hpp"
-#include "serve/stream_v2.hpp"
 #include "stream/bounded_queue.hpp"
 
 namespace sira::serve {
@@ -400,14 +400,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
     const Clock::time_point arrived = Clock::now();
     Message m;
     try {
-      if (v2) {
-        if (frames.size() != 1) reject(kBadEncoding, "Stream V2: a ", frames.size(), "-part ZeroMQ message (1 expected)");
-        m = decode_stream_v2(frames[0].data<std::uint8_t>(), frames[0].size(), options.channel);
-      } else {
-        std::vector<std::string> parts;
-        for (const auto& f : frames) parts.emplace_back(f.to_string());
-        m = decode_array_v1(parts);
-      }
+      m = decode_input(frames, v2, options.channel);
       if (m.kind == MessageKind::image) {
         const Verdict v = tracker.image(m);  // may reject a size that disagrees with the series
         ++counters.received;
