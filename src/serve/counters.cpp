@@ -9,7 +9,7 @@ namespace sira::serve {
 namespace {
 const char* const kRejectReasons[] = {"encoding", "message", "size", "compression", "dtype"};
 const char* const kDropReasons[] = {"duplicate", "after_end", "stale_series", "superseded", "push_full", "shutdown",
-                                    "no_angle", "incomplete", "bad_data"};
+                                    "no_angle", "incomplete", "bad_data", "worker_error"};
 }  // namespace
 
 void Counters::reject(const std::string& reason) {
@@ -69,6 +69,10 @@ std::string Counters::json() const {
   j["reconstructed"] = reconstructed.load();
   j["updates"] = updates.load();
   j["updates_superseded"] = updates_superseded.load();
+  j["dispatched"] = dispatched.load();
+  j["redispatched"] = redispatched.load();
+  j["duplicate_results"] = duplicate_results.load();
+  j["workers"] = workers.load();
   std::lock_guard lock(mutex_);
   std::uint64_t rejected = 0, dropped = 0;
   nlohmann::json r = nlohmann::json::object(), d = nlohmann::json::object();
@@ -102,6 +106,11 @@ std::string Counters::prometheus() const {
   counter("reconstructed_total", "Slices reconstructed (projections mode)", reconstructed.load());
   counter("updates_total", "Reconstructions published (projections mode)", updates.load());
   counter("updates_superseded_total", "Reconstructions the preview lane skipped for a newer one", updates_superseded.load());
+  counter("dispatched_total", "Images sent to a worker (sira fanout)", dispatched.load());
+  counter("redispatched_total", "Images sent again because their worker died (sira fanout)", redispatched.load());
+  counter("duplicate_results_total", "Results received twice and dropped (sira fanout)", duplicate_results.load());
+  os << "# HELP sira_serve_workers Workers connected now (sira fanout)\n# TYPE sira_serve_workers gauge\nsira_serve_workers "
+     << workers.load() << "\n";
   std::lock_guard lock(mutex_);
   os << "# HELP sira_serve_rejected_total Malformed messages, by reason\n# TYPE sira_serve_rejected_total counter\n";
   std::map<std::string, std::uint64_t> r(rejected_), d(dropped_);

@@ -3,7 +3,7 @@
 //   rejected  = malformed (by reason: encoding, message, size, compression, dtype)
 //   decoded   = image messages that decoded (received - rejected)
 //   dropped   = decoded images not published (by reason: duplicate, after_end,
-//               stale_series, superseded, push_full, shutdown)
+//               stale_series, superseded, push_full, shutdown; fanout: worker_error)
 //   denoised, published; in_flight = decoded - dropped - published
 // so received = published + dropped + rejected + in_flight, and in_flight is 0
 // whenever the service is idle or has stopped. In --mode projections an input
@@ -31,6 +31,11 @@ class Counters {
   std::atomic<std::uint64_t> series{0};        // series seen (started or joined)
   std::atomic<std::uint64_t> results{0};       // result images sent (slices mode: = published)
   std::atomic<std::uint64_t> reconstructed{0}, updates{0}, updates_superseded{0};  // projections mode
+  // sira fanout (docs/scale.md, "Live fan-out"): images sent to workers, of which
+  // sent again after their worker died; results that came twice (a slow worker
+  // declared dead, the second copy is dropped: not an input frame, so not in
+  // `dropped`); workers connected now (a gauge).
+  std::atomic<std::uint64_t> dispatched{0}, redispatched{0}, duplicate_results{0}, workers{0};
 
   void reject(const std::string& reason);
   void drop(const std::string& reason, std::uint64_t n = 1);

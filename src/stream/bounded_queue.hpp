@@ -27,6 +27,16 @@ class BoundedQueue {
     return true;
   }
 
+  // Pushes only if there is room now (never blocks); false (the item kept) when
+  // full, closed or cancelled.
+  bool try_push(T& item) {
+    std::lock_guard lock(mutex_);
+    if (cancelled_ || closed_ || items_.size() >= capacity_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
   // The next item; nothing once the queue is closed and drained, or cancelled.
   std::optional<T> pop() {
     std::unique_lock lock(mutex_);
