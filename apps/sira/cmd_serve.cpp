@@ -1,19 +1,18 @@
 // sira serve: the live service (src/serve/service.hpp, docs/serve.md).
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <ctime>
-#include <iomanip>
 #include <iostream>
 #include <memory>
-#include <mutex>
-#include <sstream>
 
 #include "command.hpp"
 #include "core/reuse_freed_memory.hpp"
+#include "service_log.hpp"
 #include "image_size_option.hpp"
 #include "serve/counters.hpp"
+#include "serve/fanout_worker.hpp"
 #include "serve/metrics_server.hpp"
 #include "serve/service.hpp"
 #include "sira/engine.hpp"
@@ -37,20 +36,42 @@ struct ServeCliOptions {
   EngineOptions engine;
   serve::ServeOptions serve;
   std::string metrics_bind;
+  serve::WorkerOptions worker;  // --worker: a worker of sira fanout
 };
 
-// "2026-12-03T08:30:00.123Z sira serve: ..." on stderr, one line at a time.
-void log_line(const std::string& line) {
-  static std::mutex mutex;
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const long ms = long(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::ostringstream os;
-  os << std::put_time(&tm, "%FT%T") << '.' << std::setw(3) << std::setfill('0') << ms << "Z sira serve: " << line;
-  std::lock_guard lock(mutex);
-  std::cerr << os.str() << std::endl;
+void log_line(const std::string& line) { service_log("sira serve", line); }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// --worker: serve sira fanout's images until stopped; the counters as JSON on stdout.
+int run_worker(ServeCliOptions& o, Engine& engine) {
+  o.worker.warm_up = o.serve.warm_up;
+  o.worker.exit_after_series = o.serve.exit_after_series;
+  o.worker.model = o.model;
+  char host[256] = "?";
+  gethostname(host, sizeof host - 1);
+  o.worker.name = cat(host, ":", getpid());
+  serve::Counters counters;
+  std::unique_ptr<serve::MetricsServer> metrics;
+  if (!o.metrics_bind.empty()) metrics = std::make_unique<serve::MetricsServer>(o.metrics_bind, counters);
+  install_signal_handlers();
+  if (!global_options().quiet)
+    log_line(cat("worker of ", o.worker.ingest, " with ", o.model, " on ", engine.backend_name(), " ",
+                 engine.precision(), ", ", engine.threads(), " threads, credit ", o.worker.credit));
+  const bool quiet = global_options().quiet;
+  serve::run_worker(engine, o.worker, counters, g_stop, [quiet](const std::string& line) {
+    if (!quiet || line.find("rejected") != std::string::npos || line.find("dropped") != std::string::npos)
+      log_line(line);
+  });
+  metrics.reset();
+  std::cout << counters.json() << std::endl;
+  return 0;
 }
 
 Runner setup_serve(CLI::App& sub) {
@@ -79,8 +100,16 @@ Runner setup_serve(CLI::App& sub) {
                "projections: keep the pixels outside the reconstruction circle");
   sub.add_option("-m,--model", o->model, "Model file (.sira); a 3-slice model sees each image with its neighbours")
       ->required();
-  sub.add_option("--input", o->serve.input, "Source to connect to: tcp://HOST:PORT (a detector's PUSH, port 31001)")
-      ->required();
+  auto* input = sub.add_option("--input", o->serve.input,
+                               "Source to connect to: tcp://HOST:PORT (a detector's PUSH, port 31001)");
+  auto* worker = sub.add_option("--worker", o->worker.ingest,
+                                "Be a worker of sira fanout at tcp://HOST:PORT (its --workers) instead of reading a\n"
+                                "stream: denoise the images it sends (slice mode, 1-slice models; docs/scale.md)");
+  input->excludes(worker);
+  sub.add_option("--credit", o->worker.credit,
+                 "--worker: images it asks for ahead (one denoised while the next arrives)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub.add_option("--protocol", o->serve.protocol, "stream-v2 (DECTRIS CBOR) or array-1.0 (JSON header + raw)")
       ->check(CLI::IsMember({"stream-v2", "array-1.0"}))
       ->capture_default_str();
@@ -131,6 +160,7 @@ Runner setup_serve(CLI::App& sub) {
       "      --lane preview --pub-bind tcp://*:31003\n"
       "  sira serve -m model.sira --protocol array-1.0 --socket sub --input tcp://recon:5560 --pub-bind tcp://*:5561\n"
       "  sira stream-sim -i scan.h5 --bind tcp://*:31001 --rate 100 &   # a Data Exchange file: darks, flats, projections\n"
+      "  sira serve -m model.sira --worker tcp://ingest:31010 --threads 1   # a worker of sira fanout\n"
       "  sira serve -m model.sira --mode projections --rows 500-507 --update-every 90 --input tcp://localhost:31001 \\\n"
       "      --push-bind tcp://*:31002 -o live.h5\n"
       "Every message is counted: received = published + dropped + rejected (+ in flight); the final counters\n"
@@ -148,10 +178,14 @@ Runner setup_serve(CLI::App& sub) {
       if (o->serve.projection.angles->count == 0) fail("--angles ", o->angles, ": give START:STOP:COUNT");
     }
     o->serve.projection.filter = tomo::parse_filter(o->filter);
+    if (!o->worker.ingest.empty() && o->serve.mode != "slices")
+      fail("sira serve --worker: only --mode slices is fanned out (a reconstruction needs every projection)");
     const Model model = load_model(o->model);
     if (!model.trained)
       log_line(cat("warning: ", o->model, " is an UNTRAINED model (random weights from sira init)"));
     Engine engine(model, o->engine);
+    if (!o->worker.ingest.empty()) return run_worker(*o, engine);
+    if (o->serve.input.empty()) fail("sira serve: give --input (a stream to read) or --worker (a sira fanout)");
     o->serve.description = cat("sira serve ", o->model, " ", engine.precision(), " from ", o->serve.input, " (",
                                o->serve.protocol, ")");
     serve::Counters counters;
@@ -162,11 +196,7 @@ Runner setup_serve(CLI::App& sub) {
       o->serve.view = &view;
     }
 
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    install_signal_handlers();
     if (!global_options().quiet)
       log_line(cat("serving ", o->serve.input, " (", o->serve.protocol, ", ", o->serve.lane, " lane, ", o->serve.mode,
                  " mode) with ", o->model,
