@@ -46,14 +46,16 @@ def denoise_offline(model, stack, work, threads="2"):
 
 
 class Serve:
-    """sira serve in the background; stop() sends a signal and returns (code, counters)."""
+    """sira serve (or another long-running command: sira fanout, a worker under
+    `prefix`, e.g. taskset or ip netns exec) in the background; stop() sends a
+    signal and returns (code, counters)."""
 
-    def __init__(self, work, *args, name="serve"):
+    def __init__(self, work, *args, name="serve", command="serve", prefix=()):
         self.log_path = os.path.join(work, name + ".log")
         self.out_path = os.path.join(work, name + ".out")
         self.log = open(self.log_path, "w")
         self.out = open(self.out_path, "w")
-        self.proc = subprocess.Popen([SIRA, "serve", *args], stdout=self.out, stderr=self.log)
+        self.proc = subprocess.Popen([*prefix, SIRA, command, *args], stdout=self.out, stderr=self.log)
 
     def wait(self, timeout=120):
         code = self.proc.wait(timeout=timeout)
