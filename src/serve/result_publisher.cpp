@@ -2,6 +2,7 @@
 
 #include <array>
 #include <optional>
+#include <zmq_addon.hpp>
 
 #include "serve/array_v1.hpp"
 #include "serve/live_writer.hpp"
