@@ -185,7 +185,7 @@ Runner setup_serve(CLI::App& sub) {
       log_line(cat("warning: ", o->model, " is an UNTRAINED model (random weights from sira init)"));
     Engine engine(model, o->engine);
     if (!o->worker.ingest.empty()) return run_worker(*o, engine);
-    if (o->serve.input.empty()) fail("sira serve: give --input (a stream to read) or --worker (a sira fanout)");
+    if (o->serve.input.empty()) fail("give --input (a stream to read) or --worker (a sira fanout to work for)");
     o->serve.description = cat("sira serve ", o->model, " ", engine.precision(), " from ", o->serve.input, " (",
                                o->serve.protocol, ")");
     serve::Counters counters;
