@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "core/reuse_freed_memory.hpp"
 #include "service_log.hpp"
 #include "serve/counters.hpp"
 #include "serve/fanout_ingest.hpp"
@@ -73,6 +74,7 @@ Runner setup_fanout(CLI::App& sub) {
       "Every frame is counted: received = published + dropped + rejected (+ in flight); dispatched counts\n"
       "images sent to workers, redispatched those sent again after their worker died.");
   return [o] {
+    reuse_freed_memory();  // per-frame buffers crossing threads: no page faults per image (as sira serve)
     o->fanout.description = cat("sira fanout from ", o->fanout.input, " (", o->fanout.protocol, ") to workers on ",
                                 o->fanout.workers_bind);
     serve::Counters counters;

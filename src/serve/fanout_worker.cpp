@@ -77,7 +77,8 @@ void run_worker(Engine& engine, const WorkerOptions& options, Counters& counters
           continue;
         }
         const Message& m = t->image;
-        Outcome o{t->seq};
+        Outcome o;
+        o.seq = t->seq;
         try {
           std::vector<float> in(m.height * m.width);
           samples_to_float(m, in.data());
@@ -153,7 +154,8 @@ void run_worker(Engine& engine, const WorkerOptions& options, Counters& counters
           const json j = json::parse(frames[1].to_string());
           std::vector<std::string> parts{frames[1].to_string()};
           if (frames.size() > 2) parts.push_back(frames[2].to_string());
-          Task t{j.at("seq").get<std::uint64_t>()};
+          Task t;
+          t.seq = j.at("seq").get<std::uint64_t>();
           ++counters.received;
           ++held;
           try {
