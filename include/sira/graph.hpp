@@ -50,4 +50,14 @@ struct Graph {
 
 Graph build_graph(const TomoganConfig& cfg);
 
+// Checks once, when a model is compiled, what every backend then trusts: node 0
+// is the only input (in_channels, level 0); every node reads earlier nodes, as
+// many as its kind takes, at the levels its kind implies; Node::channels is
+// right for every node (a pool or bilinear/nearest upsample keeps its input's,
+// a concat sums its inputs'); the output has 1 channel at level 0; the model
+// holds every weighted node's weight and bias in its shape and, quantised,
+// every node's activation parameters and every int8 layer's sizes.
+// Throws sira::Error naming the first offending node (or tensor).
+void validate_graph(const Graph& graph, const Model& model);
+
 }  // namespace sira

@@ -1,6 +1,9 @@
 // A backend executes a Graph on one padded, normalised input. Backends plan
 // their memory per input shape (cached, so a stream of equal-size tiles
-// allocates nothing) and pack weights once at construction.
+// allocates nothing) and pack weights once at construction. The graph and model
+// a backend is made from have passed validate_graph (the engine checks them
+// when it compiles a model), so a backend uses Node::channels and the model's
+// tensors as they are.
 #pragma once
 
 #include <cstddef>

@@ -79,6 +79,7 @@ Engine::Engine(const Model& model, const EngineOptions& options)
   if (options.halo < -1) fail("tile halo ", options.halo, " is negative (-1 means the receptive radius)");
   if (options.precision == "int8" && !model.quant)
     fail("precision int8 needs a quantised model (sira quantize makes one); this model is fp32");
+  validate_graph(graph_, model_);  // backends trust the graph's channels and the model's tensors
   threads_ = resolve_threads(options.threads);
   // The caller's OpenMP setting is its own: the engine limits its threads for
   // each call (oneDNN sizes its kernels by the creating thread's count).

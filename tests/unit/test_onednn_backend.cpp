@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/backend.hpp"
+#include "sira/engine.hpp"
 #include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
@@ -162,17 +163,18 @@ TEST(OnednnBackend, RejectsSizesThatAreNotMultiplesOfTheNetwork) {
   EXPECT_THROW(dnn->run(in.data(), 0, 16, out.data()), Error);
 }
 
-TEST(OnednnBackend, RejectsModelsWithMissingOrMisshapenTensors) {
+// The engine validates the model before the backend packs anything: the
+// backend trusts the shapes (validate_graph, tests/unit/test_graph_validator.cpp).
+TEST(OnednnBackend, EngineRefusesModelsWithMissingOrMisshapenTensors) {
   if (!onednn_available()) GTEST_SKIP() << "built without oneDNN";
   const TomoganConfig cfg = small_config(3, Upsample::transposed);
-  const Graph graph = build_graph(cfg);
   Model missing = init_model(cfg, 2);
   missing.tensors.erase("dec.0.conv1.weight");
-  EXPECT_THROW(make_onednn_backend(missing, graph, 1), Error);
+  EXPECT_THROW(Engine(missing, {.backend = "onednn", .threads = 1}), Error);
   Model misshapen = init_model(cfg, 2);
   misshapen.tensors["dec.1.up.weight"].shape = {1, 2, 3, 4};
   try {
-    make_onednn_backend(misshapen, graph, 1);
+    Engine(misshapen, {.backend = "onednn", .threads = 1});
     FAIL() << "a misshapen tensor was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("dec.1.up.weight"), std::string::npos) << e.what();

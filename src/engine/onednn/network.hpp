@@ -27,16 +27,17 @@ namespace sira::onednn {
 class WeightStore;
 
 struct Network {
-  Graph graph;
-  std::vector<int> channels;              // output channels per node
+  Graph graph;                            // validated (validate_graph)
   std::vector<bool> fused_concat;         // concat nodes read only by convs
   std::vector<std::vector<int>> sources;  // per node: the tensors it reads (fused concats expanded)
   // Layout of every activation but the caller's planar input and output.
   dnnl::memory::format_tag layout = dnnl::memory::format_tag::nhwc;
 
-  // Validates the graph (throws sira::Error); fuse_concat: run conv-read
-  // concats as split convolutions (fp32) or materialise them (bf16, int8).
+  // fuse_concat: run conv-read concats as split convolutions (fp32) or
+  // materialise them (bf16, int8).
   explicit Network(const Graph& g, bool fuse_concat = true);
+
+  int channels(int node) const { return graph.nodes[std::size_t(node)].channels; }
 
   // Channel counts of the activations that take `layout` (all but input and output).
   std::vector<int> inner_channels() const;
@@ -46,8 +47,8 @@ struct Network {
   static std::string bias_key(const std::string& name);
   static std::string weight_key(const std::string& name);
 
-  // Checks every tensor the graph needs against `model` and registers it
-  // (split per conv source) in `store`: f32 for fp32/bf16; for int8 the s8
+  // Registers every tensor the graph needs from `model` (validate_graph checked
+  // their shapes), split per conv source, in `store`: f32 for fp32/bf16; for int8 the s8
   // weights and s32 biases of model.quant (every layer must be int8).
   void register_weights(const Model& model, WeightStore& store, LayerPrecision precision) const;
 };

@@ -74,7 +74,7 @@ class PlanBuilder {
   // the caller's buffer, or reordered into it).
   memory::desc activation_desc(int node) const {
     const dt type = node == net_.graph.output ? dt::f32 : act_;
-    return memory::desc(dims(node, net_.channels[node]), type, layout_);
+    return memory::desc(dims(node, net_.channels(node)), type, layout_);
   }
   std::size_t element_bytes() const { return act_ == dt::f32 ? 4 : act_ == dt::bf16 ? 2 : 1; }
 
@@ -98,7 +98,7 @@ class PlanBuilder {
         const OpKind op = g.nodes[j].op;
         ok = ok && op != OpKind::input && op != OpKind::concat && j != g.output &&
              view_of_[j] < 0 && offset % block == 0;
-        offset += net_.channels[j];
+        offset += net_.channels(j);
       }
       for (std::size_t a = 0; a < n.inputs.size(); ++a)  // the same tensor twice cannot be two views
         for (std::size_t b = a + 1; b < n.inputs.size(); ++b) ok = ok && n.inputs[a] != n.inputs[b];
@@ -109,7 +109,7 @@ class PlanBuilder {
       for (int j : n.inputs) {
         view_of_[j] = c;
         view_offset_[j] = std::size_t(offset) * plane * element_bytes();
-        offset += net_.channels[j];
+        offset += net_.channels(j);
       }
     }
   }
@@ -239,10 +239,10 @@ class PlanBuilder {
     }
     const Node& n = net_.graph.nodes[i];
     const auto& sources = net_.sources[i];
-    const memory::dim out = net_.channels[i], k = n.kernel, pad = n.kernel / 2;
+    const memory::dim out = net_.channels(i), k = n.kernel, pad = n.kernel / 2;
     for (std::size_t part = 0; part < sources.size(); ++part) {
       const memory& src = tensor_[sources[part]];
-      const memory::desc weights_any({out, net_.channels[sources[part]], k, k}, act_, tag::any);
+      const memory::desc weights_any({out, net_.channels(sources[part]), k, k}, act_, tag::any);
       const memory::desc bias_desc({out}, dt::f32, tag::x);
       dnnl::post_ops ops;
       if (part > 0) ops.append_sum(1.0f);
@@ -313,7 +313,7 @@ class PlanBuilder {
   void add_deconv2x2_step(int i, const memory& src, dt weight_type, dt bias_type,
                           const dnnl::primitive_attr& attr) {
     const Node& n = net_.graph.nodes[i];
-    const memory::dim out = net_.channels[i], in = net_.channels[net_.sources[i].at(0)];
+    const memory::dim out = net_.channels(i), in = net_.channels(net_.sources[i].at(0));
     const dnnl::deconvolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src.get_desc(),
         memory::desc({out, in, 2, 2}, weight_type, tag::any), memory::desc({out}, bias_type, tag::x),
@@ -346,7 +346,7 @@ class PlanBuilder {
     const bool last = i == net_.graph.output;
     const ActivationParams in = params(source);
     const ActivationParams out = last ? ActivationParams{} : params(i);
-    std::vector<float> scales(std::size_t(net_.channels[i]));
+    std::vector<float> scales(std::size_t(net_.channels(i)));
     for (std::size_t c = 0; c < scales.size(); ++c)
       scales[c] = last ? quant::output_multiplier(in.scale, q.scale(c))
                        : quant::requant_multiplier(in.scale, q.scale(c), out.scale);
@@ -363,10 +363,10 @@ class PlanBuilder {
     const Node& n = net_.graph.nodes[i];
     const int source = net_.sources[i].at(0);
     const memory& src = tensor_[source];
-    const memory::dim out = net_.channels[i], k = n.kernel, pad = n.kernel / 2;
+    const memory::dim out = net_.channels(i), k = n.kernel, pad = n.kernel / 2;
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src.get_desc(),
-        memory::desc({out, net_.channels[source], k, k}, dt::s8, tag::any),
+        memory::desc({out, net_.channels(source), k, k}, dt::s8, tag::any),
         memory::desc({out}, dt::s32, tag::x), tensor_[i].get_desc(), {1, 1}, {pad, pad},
         {pad, pad});
     dnnl::convolution_forward::primitive_desc pd(desc, int8_attributes(i, source), engine_);
