@@ -13,46 +13,15 @@ stream-sim and the collector are not pinned: they share the same cores.
 
 State the machine's load (uptime) with the figures."""
 import argparse
-import json
 import os
-import socket
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 
 import numpy as np
-import zmq
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Collector(threading.Thread):
-    def __init__(self, port):
-        super().__init__(daemon=True)
-        self.sock = zmq.Context.instance().socket(zmq.PULL)
-        self.sock.connect(f"tcp://127.0.0.1:{port}")
-        self.got = []  # (monotonic time, frame id)
-        self.running = True
-        self.start()
-
-    def run(self):
-        poller = zmq.Poller()
-        poller.register(self.sock, zmq.POLLIN)
-        while self.running:
-            if poller.poll(50):
-                parts = self.sock.recv_multipart()
-                self.got.append((time.monotonic(), json.loads(parts[0])["frame"]))
-
-    def close(self):
-        self.running = False
-        self.join()
-        self.sock.close(0)
+from serve_bench import Collector, free_port  # the same loopback helpers as serve's bench
 
 
 def run(args, model, stack, cores, work):
@@ -78,7 +47,7 @@ def run(args, model, stack, cores, work):
         w.terminate()
         w.wait(timeout=120)
     log.close()
-    ids = [i for _, i in collector.got]
+    ids = [h["frame"] for _, h in collector.got]
     if sim.returncode != 0 or ids != list(range(args.images)):
         raise SystemExit(f"{len(cores)} worker(s): ids {ids} (stream-sim exit {sim.returncode})")
     t = [tm for tm, _ in collector.got]

@@ -15,6 +15,7 @@
 #include "serve/array_v1.hpp"
 #include "serve/fanout_link.hpp"
 #include "serve/rejection.hpp"
+#include "serve/warm_up.hpp"
 #include "stream/bounded_queue.hpp"
 
 namespace sira::serve {
@@ -35,16 +36,6 @@ struct Outcome {
   std::vector<float> pixels;
   bool failed = false;
 };
-
-void warm_up(Engine& engine, ImageSize size) {  // as sira serve's (service.cpp)
-  std::vector<float> image(size.height * size.width), out(image.size());
-  for (std::size_t k = 0; k < image.size(); ++k) image[k] = float(k % 251);
-  try {
-    engine.denoise_window({image.data()}, 0, size.height, size.width, out.data());
-  } catch (const Error&) {
-  } catch (const std::bad_alloc&) {
-  }
-}
 
 }  // namespace
 

@@ -21,6 +21,7 @@
 #include "serve/recon_job.hpp"
 #include "serve/rejection.hpp"
 #include "serve/series_tracker.hpp"
+#include "serve/warm_up.hpp"
 #include "stream/bounded_queue.hpp"
 
 namespace sira::serve {
@@ -91,21 +92,6 @@ class Lane {
 };
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-// The engine's first image of a size costs several times a later one (oneDNN
-// builds its primitives, buffers are allocated and paged in, weights packed):
-// run it once on a dummy image of that size, so no frame pays for it. The
-// result is discarded; nothing is counted. A size the model refuses is left
-// for the real images to report.
-void warm_up(Engine& engine, ImageSize size) {
-  std::vector<float> image(size.height * size.width), out(image.size());
-  for (std::size_t k = 0; k < image.size(); ++k) image[k] = float(k % 251);
-  try {
-    engine.denoise_window({image.data()}, 0, size.height, size.width, out.data());
-  } catch (const Error&) {
-  } catch (const std::bad_alloc&) {
-  }
-}
 
 // Logs the first 10 drops of a reason, then every 1000th.
 class DropLog {
