@@ -46,6 +46,17 @@ struct Peer {
   bool asked = false;  // sent `who`: its credit is what its `ready` says, results give none back until then
 };
 
+PublisherOptions publisher_options(const FanoutOptions& o) {
+  PublisherOptions p;
+  p.source = "sira fanout";
+  p.push_bind = o.push_bind;
+  p.pub_bind = o.pub_bind;
+  p.output = o.output;
+  p.swmr = o.swmr;
+  p.description = o.description;
+  return p;  // no-loss: a full PUSH holds the results back
+}
+
 class Ingest {
  public:
   Ingest(const FanoutOptions& o, Counters& counters, const std::atomic<bool>& stop, const std::atomic<bool>& abort,
@@ -57,7 +68,7 @@ class Ingest {
         log_(log),
         in_(context_, o.socket == "sub" ? zmq::socket_type::sub : zmq::socket_type::pull),
         router_(context_, zmq::socket_type::router),
-        publisher_(context_, o.push_bind, o.pub_bind, o.output, o.swmr, o.description, counters, abort, log) {
+        publisher_(context_, publisher_options(o), counters, abort, log) {
     in_.set(zmq::sockopt::rcvhwm, std::max(1, o.receive_hwm));
     in_.set(zmq::sockopt::linger, 0);
     if (o.socket == "sub") in_.set(zmq::sockopt::subscribe, "");

@@ -17,7 +17,8 @@
 #include "serve/array_v1.hpp"
 #include "serve/input_decoder.hpp"
 #include "serve/latest_slot.hpp"
-#include "serve/live_writer.hpp"
+#include "serve/drop_log.hpp"
+#include "serve/result_publisher.hpp"
 #include "serve/recon_job.hpp"
 #include "serve/rejection.hpp"
 #include "serve/series_tracker.hpp"
@@ -40,17 +41,7 @@ struct Work {
   ImageSize warm{};  // non-zero: a series of this size starts; warm the engine up for it
 };
 
-struct Result {
-  bool has_series = false;
-  std::uint64_t series = 0, image_id = 0;
-  std::size_t height = 0, width = 0;
-  std::vector<float> pixels;
-  Clock::time_point arrived;
-  std::uint64_t frames = 1;  // input frames it completes (projections: the job's, on its last slice)
-  bool last_of_job = true;   // projections: the job's last slice (its latency and update are counted)
-  std::string extra = "{}";  // header fields (projections: row, update, projections, image ids)
-  std::vector<float> raw{};  // what was denoised (the centre slice), for the live page only
-};
+using Result = PublishedImage;
 
 // The two lanes behind one interface.
 class Lane {
@@ -93,18 +84,6 @@ class Lane {
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-// Logs the first 10 drops of a reason, then every 1000th.
-class DropLog {
- public:
-  bool should(const std::string& reason) {
-    const std::uint64_t n = ++seen_[reason];
-    return n <= 10 || n % 1000 == 0;
-  }
-
- private:
-  std::map<std::string, std::uint64_t> seen_;
-};
-
 }  // namespace
 
 void run_service(Engine& engine, const ServeOptions& options, Counters& counters, const std::atomic<bool>& stop,
@@ -118,26 +97,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
   in.set(zmq::sockopt::linger, 0);
   if (options.socket == "sub") in.set(zmq::sockopt::subscribe, "");
 
-  std::optional<zmq::socket_t> push, pub;
-  if (!options.push_bind.empty()) {
-    push.emplace(context, zmq::socket_type::push);
-    push->set(zmq::sockopt::sndhwm, 4);
-    push->set(zmq::sockopt::linger, 2000);
-    push->bind(options.push_bind);
-  }
-  if (!options.pub_bind.empty()) {
-    pub.emplace(context, zmq::socket_type::pub);
-    pub->set(zmq::sockopt::sndhwm, 4);
-    // Viewers are never waited for, but results already queued when the service
-    // exits get a moment to leave (linger 0 dropped a series' last image).
-    pub->set(zmq::sockopt::linger, 500);
-    pub->bind(options.pub_bind);
-  }
-  std::unique_ptr<LiveWriter> writer;
-  if (!options.output.empty()) writer = std::make_unique<LiveWriter>(options.output, options.swmr, options.description);
-
   Lane lane(options.lane, options.queue, counters);
-  stream::BoundedQueue<Result> results(2);
   std::exception_ptr failure;
   std::mutex failure_mutex;
   std::atomic<bool> failed{false};
@@ -148,8 +108,22 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
     }
     failed = true;
     lane.cancel();
-    results.cancel();
   };
+  // Outputs (PUSH, PUB, live HDF5, live page) on their own thread. The preview
+  // lane drops a result the PUSH consumer has no room for; a reconstruction's
+  // slices are never dropped.
+  PublisherOptions published;
+  published.source = "sira serve";
+  published.push_bind = options.push_bind;
+  published.pub_bind = options.pub_bind;
+  published.output = options.output;
+  published.swmr = options.swmr;
+  published.description = options.description;
+  published.drop_when_push_full = preview && !projections;
+  published.count_updates = projections;
+  published.view = options.view;
+  published.queue = 2;
+  ResultPublisher results(context, published, counters, abort, log, record);
 
   // Worker: a model of 2r+1 input slices sees each image with its r neighbours
   // on each side in arrival order, the series' ends repeated (as sira denoise
@@ -175,7 +149,7 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
         if (options.view) r.raw = h.pixels;
         engine.denoise_window(window, i - lo, h.meta.height, h.meta.width, r.pixels.data());
         ++counters.denoised;
-        results.push(std::move(r));
+        results.hand_over(std::move(r));
         while (first + reach < i + 1 && !held.empty()) held.pop_front(), ++first;  // keep i+1-reach onwards
       };
       auto flush = [&] {
@@ -249,13 +223,14 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
           for (std::size_t k = lo; k <= hi; ++k) window.push_back(slice(k));
           const bool last = i + 1 == n;
           Result r{true, job.series, job.rows[i], size, size, std::vector<float>(size * size), arrived,
-                   last ? job.frames : 0, last,
                    cat("{\"row\":", job.rows[i], ",\"update\":", job.update, ",\"projections\":", job.projections,
                        ",\"first_image_id\":", job.first_id, ",\"last_image_id\":", job.last_id, "}")};
+          r.frames = last ? job.frames : 0;
+          r.last_of_job = last;
           if (options.view) r.raw.assign(slice(i), slice(i) + size * size);
           engine.denoise_window(window, i - lo, size, size, r.pixels.data());
           ++counters.denoised;
-          results.push(std::move(r));
+          results.hand_over(std::move(r));
           if (sums && i >= reach) std::vector<float>().swap(finished[i - reach]);  // no later row needs it
         }
         warm.insert({size, size});
@@ -297,58 +272,6 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
         warmed.set_value();
       } catch (const std::future_error&) {  // already set
       }
-    }
-    results.close();
-  });
-
-  // Publisher: PUSH (for a consumer that needs every image: no-loss blocks on
-  // it, preview drops when it is full), PUB (viewers: never blocks), HDF5.
-  std::thread publisher([&] {
-    try {
-      DropLog drops;
-      while (std::optional<Result> r = results.pop()) {
-        const double latency = ms_since(r->arrived);
-        std::string extra = r->extra;
-        extra.pop_back();  // a JSON object: add our fields before its '}'
-        extra += cat(extra.size() > 1 ? "," : "", "\"source\":\"sira serve\",\"latency_ms\":", latency, "}");
-        const std::string header =
-            array_v1_header(r->image_id, r->height, r->width, SampleType::f32, r->has_series, r->series, extra);
-        const std::size_t bytes = r->pixels.size() * sizeof(float);
-        if (push) {
-          bool sent = false;
-          for (;;) {
-            std::array<zmq::const_buffer, 2> parts{zmq::buffer(header), zmq::const_buffer(r->pixels.data(), bytes)};
-            if (zmq::send_multipart(*push, parts, zmq::send_flags::dontwait)) {
-              sent = true;
-              break;
-            }
-            if ((preview && !projections) || abort) break;  // a reconstruction's slices are never dropped
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-          }
-          if (!sent) {
-            const char* reason = preview ? "push_full" : "shutdown";
-            counters.drop(reason);
-            if (drops.should(reason))
-              log(cat("image ", r->image_id, " of series ", r->series, ": dropped (", reason, ")"));
-            continue;
-          }
-        }
-        if (pub) {
-          std::array<zmq::const_buffer, 2> parts{zmq::buffer(header), zmq::const_buffer(r->pixels.data(), bytes)};
-          zmq::send_multipart(*pub, parts, zmq::send_flags::dontwait);
-        }
-        if (writer) writer->append(r->series, r->image_id, r->height, r->width, r->pixels.data());
-        const double published_ms = ms_since(r->arrived);
-        if (options.view && !r->raw.empty())
-          options.view->update(r->series, r->image_id, r->height, r->width, r->raw.data(), r->pixels.data(),
-                               published_ms);
-        if (r->last_of_job) counters.latency(published_ms);
-        if (projections && r->last_of_job) ++counters.updates;
-        counters.published += r->frames;
-        ++counters.results;
-      }
-    } catch (...) {
-      record(std::current_exception());
     }
   });
 
@@ -467,8 +390,11 @@ void run_service(Engine& engine, const ServeOptions& options, Counters& counters
   }
   lane.close();
   worker.join();
-  publisher.join();
-  if (writer) writer->close();
+  try {
+    results.finish();  // publishes what the worker finished, closes the file
+  } catch (...) {
+    record(std::current_exception());
+  }
   if (failure) std::rethrow_exception(failure);
 }
 
