@@ -1,7 +1,5 @@
 // sira fanout: one ingest process between a detector and several `sira serve
 // --worker` processes (src/serve/fanout_ingest.hpp, docs/scale.md "Live fan-out").
-#include <signal.h>
-
 #include <atomic>
 #include <iostream>
 #include <memory>
@@ -9,6 +7,7 @@
 #include "command.hpp"
 #include "core/reuse_freed_memory.hpp"
 #include "service_log.hpp"
+#include "stop_signals.hpp"
 #include "serve/counters.hpp"
 #include "serve/fanout_ingest.hpp"
 #include "serve/metrics_server.hpp"
@@ -16,12 +15,6 @@
 
 namespace sira::cli {
 namespace {
-
-std::atomic<bool> g_stop{false}, g_abort{false};
-
-void on_signal(int) {
-  if (g_stop.exchange(true)) g_abort = true;  // a second signal: give up on what is not published
-}
 
 void log_line(const std::string& line) { service_log("sira fanout", line); }
 
@@ -85,13 +78,9 @@ Runner setup_fanout(CLI::App& sub) {
         log_line(cat("metrics at http://", o->metrics_bind.substr(0, o->metrics_bind.rfind(':')), ":",
                      metrics->port(), "/metrics"));
     }
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    install_stop_signals();
     const bool quiet = global_options().quiet;
-    serve::run_fanout(o->fanout, counters, g_stop, g_abort, [quiet](const std::string& line) {
+    serve::run_fanout(o->fanout, counters, stop_requested(), abort_requested(), [quiet](const std::string& line) {
       if (!quiet || line.find("rejected") != std::string::npos || line.find("dropped") != std::string::npos ||
           line.find("dead") != std::string::npos)
         log_line(line);

@@ -1,5 +1,4 @@
 // sira serve: the live service (src/serve/service.hpp, docs/serve.md).
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,6 +9,7 @@
 #include "command.hpp"
 #include "core/reuse_freed_memory.hpp"
 #include "service_log.hpp"
+#include "stop_signals.hpp"
 #include "image_size_option.hpp"
 #include "serve/counters.hpp"
 #include "serve/fanout_worker.hpp"
@@ -24,12 +24,6 @@
 namespace sira::cli {
 namespace {
 
-std::atomic<bool> g_stop{false}, g_abort{false};
-
-void on_signal(int) {
-  if (g_stop.exchange(true)) g_abort = true;  // a second signal: stop waiting on blocked outputs
-}
-
 struct ServeCliOptions {
   std::string model, angles, filter = "ramp";
   std::vector<std::string> warm_up;
@@ -40,14 +34,6 @@ struct ServeCliOptions {
 };
 
 void log_line(const std::string& line) { service_log("sira serve", line); }
-
-void install_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 // --worker: serve sira fanout's images until stopped; the counters as JSON on stdout.
 int run_worker(ServeCliOptions& o, Engine& engine) {
@@ -60,12 +46,12 @@ int run_worker(ServeCliOptions& o, Engine& engine) {
   serve::Counters counters;
   std::unique_ptr<serve::MetricsServer> metrics;
   if (!o.metrics_bind.empty()) metrics = std::make_unique<serve::MetricsServer>(o.metrics_bind, counters);
-  install_signal_handlers();
+  install_stop_signals();
   if (!global_options().quiet)
     log_line(cat("worker of ", o.worker.ingest, " with ", o.model, " on ", engine.backend_name(), " ",
                  engine.precision(), ", ", engine.threads(), " threads, credit ", o.worker.credit));
   const bool quiet = global_options().quiet;
-  serve::run_worker(engine, o.worker, counters, g_stop, [quiet](const std::string& line) {
+  serve::run_worker(engine, o.worker, counters, stop_requested(), [quiet](const std::string& line) {
     if (!quiet || line.find("rejected") != std::string::npos || line.find("dropped") != std::string::npos)
       log_line(line);
   });
@@ -196,7 +182,7 @@ Runner setup_serve(CLI::App& sub) {
       o->serve.view = &view;
     }
 
-    install_signal_handlers();
+    install_stop_signals();
     if (!global_options().quiet)
       log_line(cat("serving ", o->serve.input, " (", o->serve.protocol, ", ", o->serve.lane, " lane, ", o->serve.mode,
                  " mode) with ", o->model,
@@ -209,7 +195,7 @@ Runner setup_serve(CLI::App& sub) {
                          : std::string()));
     // --quiet keeps the lines that report a frame not served (rejected, dropped) and failures.
     const bool quiet = global_options().quiet;
-    serve::run_service(engine, o->serve, counters, g_stop, g_abort, [quiet](const std::string& line) {
+    serve::run_service(engine, o->serve, counters, stop_requested(), abort_requested(), [quiet](const std::string& line) {
       if (!quiet || line.find("rejected") != std::string::npos || line.find("dropped") != std::string::npos)
         log_line(line);
     });
