@@ -37,6 +37,22 @@ def sira(*args, timeout=300):
     return ok(*args, timeout=timeout)
 
 
+def make_stack(work, n, h, w, name, rng):
+    """A D x H x W uint16 stack of smooth patterns plus noise in WORK/NAME:/exchange/data."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    s = np.stack([1000 + 800 * np.sin(xx / 7.0 + z) * np.cos(yy / 5.0) for z in range(n)])
+    s = (s + 200 * rng.standard_normal(s.shape)).clip(0, 65535).astype(np.uint16)
+    path = os.path.join(work, name)
+    with h5py.File(path, "w") as f:
+        f["exchange/data"] = s
+    return s, path + ":/exchange/data"
+
+
+def stream_sim(spec, port, *args):
+    """`sira stream-sim` sending SPEC from a PUSH bound on loopback PORT."""
+    return subprocess.Popen([SIRA, "stream-sim", "-q", "-i", spec, "--bind", f"tcp://127.0.0.1:{port}", *args])
+
+
 def denoise_offline(model, stack, work, threads="2"):
     """`sira denoise` of a D x H x W array (as float32 .npy): what serve must publish."""
     src, dst = os.path.join(work, "offline_in.npy"), os.path.join(work, "offline_out.npy")

@@ -23,6 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+import serve_util  # noqa: E402
 from serve_util import (SIRA, Serve, Subscriber, check, denoise_offline, finish, free_port, metrics,  # noqa: E402
                         push_socket, sira, v2_end, v2_image, v2_start, wait_until)
 import h5py  # noqa: E402
@@ -36,17 +37,10 @@ rng = np.random.default_rng(5)
 
 
 def make_stack(n, h, w, name):
-    yy, xx = np.mgrid[0:h, 0:w]
-    s = np.stack([1000 + 800 * np.sin(xx / 7.0 + z) * np.cos(yy / 5.0) for z in range(n)])
-    s = (s + 200 * rng.standard_normal(s.shape)).clip(0, 65535).astype(np.uint16)
-    path = os.path.join(work, name)
-    with h5py.File(path, "w") as f:
-        f["exchange/data"] = s
-    return s, path + ":/exchange/data"
+    return serve_util.make_stack(work, n, h, w, name, rng)
 
 
-def sim(spec, port, *args):
-    return subprocess.Popen([SIRA, "stream-sim", "-q", "-i", spec, "--bind", f"tcp://127.0.0.1:{port}", *args])
+sim = serve_util.stream_sim
 
 
 class Cluster:
