@@ -38,6 +38,13 @@ Runner setup_fanout(CLI::App& sub) {
       ->check(CLI::IsMember({"pull", "sub"}))
       ->capture_default_str();
   sub.add_option("--channel", o->fanout.channel, "Stream V2 channel to denoise (default: the first of each image)");
+  sub.add_option("--slices", o->fanout.slices,
+                 "Input slices of the workers' model (1, or 3 for a 3-slice model): each image is sent with its\n"
+                 "neighbours, once they have arrived; a worker whose model takes another number is refused")
+      ->check(CLI::PositiveNumber & CLI::Validator([](const std::string& v) {
+        return std::stoi(v) % 2 ? std::string() : std::string("an odd number of slices (the image in the middle)");
+      }, "ODD"))
+      ->capture_default_str();
   sub.add_option("--queue", o->fanout.queue, "Images read and waiting for a worker's credit (then reading stops)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -90,7 +90,7 @@ Runner setup_serve(CLI::App& sub) {
                                "Source to connect to: tcp://HOST:PORT (a detector's PUSH, port 31001)");
   auto* worker = sub.add_option("--worker", o->worker.ingest,
                                 "Be a worker of sira fanout at tcp://HOST:PORT (its --workers) instead of reading a\n"
-                                "stream: denoise the images it sends (slice mode, 1-slice models; docs/scale.md)");
+                                "stream: denoise the images it sends (slice mode; a model of N slices needs sira fanout --slices N; docs/scale.md)");
   input->excludes(worker);
   sub.add_option("--credit", o->worker.credit,
                  "--worker: images it asks for ahead (one denoised while the next arrives)")

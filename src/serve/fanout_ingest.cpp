@@ -7,6 +7,7 @@
 #include <deque>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -26,15 +27,36 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
+using Samples = std::shared_ptr<const std::vector<std::uint8_t>>;
+
 // An image read from the input, kept until a worker's result acknowledges it.
 struct Frame {
   bool has_series = false;
   std::uint64_t series = 0, image_id = 0;
   std::size_t height = 0, width = 0;
-  std::string header;  // array-1.0 header with "seq", as sent to a worker
-  std::vector<std::uint8_t> samples;
+  SampleType type = SampleType::u16;
+  Samples samples;
   Clock::time_point arrived;
-  bool sent_before = false;  // a second dispatch is a re-dispatch
+  // Set once its neighbours are known (window_ready): what a worker is sent.
+  std::string header;           // array-1.0 header with "seq" (and "window", "centre" for a multi-slice model)
+  std::vector<Samples> window;  // its window of images, itself at `centre`
+  bool sent_before = false;     // a second dispatch is a re-dispatch
+};
+
+// Consecutive images of one series, size and sample type, in the order read. A
+// model of 2r+1 slices sees each with up to r neighbours on each side, the run's
+// ends repeated by the engine, as sira serve's slice mode and sira denoise do.
+struct Run {
+  bool has_series = false;
+  std::uint64_t series = 0;
+  std::size_t height = 0, width = 0;
+  SampleType type = SampleType::u16;
+  std::deque<std::pair<std::uint64_t, Samples>> frames;  // images [first, first + frames.size()) of the run
+  std::size_t first = 0, count = 0, next = 0;           // next: the next image whose window is made
+  bool same(const Frame& f) const {
+    return has_series == f.has_series && series == f.series && height == f.height && width == f.width &&
+           type == f.type;
+  }
 };
 
 struct Peer {
@@ -68,7 +90,8 @@ class Ingest {
         log_(log),
         in_(context_, o.socket == "sub" ? zmq::socket_type::sub : zmq::socket_type::pull),
         router_(context_, zmq::socket_type::router),
-        publisher_(context_, publisher_options(o), counters, abort, log) {
+        publisher_(context_, publisher_options(o), counters, abort, log),
+        reach_(std::size_t(std::max(1, o.slices)) / 2) {
     in_.set(zmq::sockopt::rcvhwm, std::max(1, o.receive_hwm));
     in_.set(zmq::sockopt::linger, 0);
     if (o.socket == "sub") in_.set(zmq::sockopt::subscribe, "");
@@ -89,6 +112,7 @@ class Ingest {
         give_up();
         break;
       }
+      if (stop_ || input_done_) end_run();  // no neighbour will come: its last images go
       if ((stop_ || input_done_) && unacked_.empty() && finished_.empty()) break;
       const bool readable = can_read();
       std::array<zmq::pollitem_t, 2> items{zmq::pollitem_t{router_.handle(), 0, ZMQ_POLLIN, 0},
@@ -140,12 +164,18 @@ class Ingest {
         }
         if (v.out_of_order) ++counters_.out_of_order;
         const std::uint64_t seq = next_seq_++;
-        Frame f{m.has_series, m.series_id, m.image_id, m.height, m.width,
-                array_v1_header(m.image_id, m.height, m.width, m.type, m.has_series, m.series_id,
-                                json{{"seq", seq}}.dump()),
-                std::move(m.samples), arrived};
+        Frame f;
+        f.has_series = m.has_series;
+        f.series = m.series_id;
+        f.image_id = m.image_id;
+        f.height = m.height;
+        f.width = m.width;
+        f.type = m.type;
+        f.samples = std::make_shared<const std::vector<std::uint8_t>>(std::move(m.samples));
+        f.arrived = arrived;
+        add_to_run(seq, f);
         unacked_.emplace(seq, std::move(f));
-        pending_.push_back(seq);
+        window_ready();
       } else if (m.kind == MessageKind::start) {
         const Verdict v = tracker_.start(m);
         ++counters_.control;
@@ -168,6 +198,7 @@ class Ingest {
         if (!v.note.empty()) log_(v.note);
         if (was_active && !tracker_.active()) {
           log_(cat("series ", tracker_.series(), " ended"));
+          end_run();
           start_.reset();
           const std::string end = json{{"series_id", tracker_.series()}}.dump();
           for (auto& [id, peer] : peers_) send(id, link::kEnd, end);
@@ -186,7 +217,8 @@ class Ingest {
   bool send(const std::string& id, const char* kind, const std::string& body, const Frame* image = nullptr) {
     std::vector<zmq::const_buffer> parts{zmq::buffer(id), zmq::const_buffer(kind, std::strlen(kind)),
                                          zmq::buffer(body)};
-    if (image) parts.push_back(zmq::const_buffer(image->samples.data(), image->samples.size()));
+    if (image)
+      for (const Samples& s : image->window) parts.push_back(zmq::const_buffer(s->data(), s->size()));
     try {
       if (zmq::send_multipart(router_, parts, zmq::send_flags::dontwait)) return true;
     } catch (const zmq::error_t& e) {
@@ -214,6 +246,16 @@ class Ingest {
     try {
       const json j = json::parse(frames[2].to_string());
       if (kind == link::kReady) {
+        const int slices = j.value("slices", 1);
+        if (slices != std::max(1, o_.slices)) {  // its windows would be the wrong size
+          const std::string why = cat("its model takes ", slices, " input slices, this fan-out sends ",
+                                      std::max(1, o_.slices), " (sira fanout --slices)");
+          send(id, link::kRefused, json{{"error", why}}.dump());
+          log_(cat("worker ", peer.number, " (", j.value("name", std::string()), ") refused: ", why));
+          peers_.erase(it);
+          --counters_.workers;
+          return;
+        }
         peer.credit = j.at("credit").get<std::size_t>();
         peer.asked = false;
         peer.name = j.value("name", "");
@@ -340,6 +382,48 @@ class Ingest {
     }
     unacked_.clear();
     finished_.clear();
+    run_ = Run{};
+  }
+
+  // ---- windows ------------------------------------------------------------------
+  void add_to_run(std::uint64_t seq, const Frame& f) {
+    if (run_.count && !run_.same(f)) end_run();
+    if (!run_.count) {
+      run_ = Run{};
+      run_.has_series = f.has_series;
+      run_.series = f.series;
+      run_.height = f.height;
+      run_.width = f.width;
+      run_.type = f.type;
+    }
+    run_.frames.emplace_back(seq, f.samples);
+    ++run_.count;
+  }
+
+  void end_run() {
+    window_ready(true);
+    run_ = Run{};
+  }
+
+  // Images whose r following neighbours have arrived (all of them when the run
+  // ends) get their window and wait for a worker's credit.
+  void window_ready(bool run_ended = false) {
+    Run& r = run_;
+    while (r.next < r.count && (run_ended || r.next + reach_ < r.count)) {
+      const std::size_t i = r.next++;
+      const std::size_t lo = i >= reach_ ? i - reach_ : 0, hi = std::min(r.count - 1, i + reach_);
+      const std::uint64_t seq = r.frames[i - r.first].first;
+      auto f = unacked_.find(seq);
+      if (f == unacked_.end()) continue;
+      Frame& frame = f->second;
+      for (std::size_t k = lo; k <= hi; ++k) frame.window.push_back(r.frames[k - r.first].second);
+      json extra{{"seq", seq}};
+      if (reach_) extra["window"] = hi - lo + 1, extra["centre"] = i - lo;
+      frame.header = array_v1_header(frame.image_id, frame.height, frame.width, frame.type, frame.has_series,
+                                     frame.series, extra.dump());
+      pending_.push_back(seq);
+      while (r.first + reach_ < r.next && !r.frames.empty()) r.frames.pop_front(), ++r.first;  // no window needs them
+    }
   }
 
   const FanoutOptions& o_;
@@ -358,6 +442,8 @@ class Ingest {
   std::map<std::string, Peer> peers_;
   int joined_ = 0;
   std::optional<std::string> start_;  // the current series' start, for a worker joining during it
+  const std::size_t reach_;           // neighbours on each side a worker's model needs (slices / 2)
+  Run run_;                           // the images read whose windows are not all made yet
   bool input_done_ = false;
 };
 

@@ -8,6 +8,10 @@
 // silent for longer than worker_timeout_ms (or whose connection is gone) is
 // declared dead and its unacknowledged images go to the others. The collector
 // publishes results in the order the images were read (result_publisher.hpp).
+// For a model of 2r+1 input slices (--slices), an image is sent once its r
+// following neighbours of the same series have arrived (or the series ended),
+// together with up to r neighbours on each side, so any worker can restore it;
+// a worker whose model takes another number of slices is refused.
 // Back-pressure: when no worker has credit, images wait in a queue of `queue`;
 // when it is full, or `window` images are read and not yet published, the
 // ingest stops reading and the detector's sender is held back (no-loss).
@@ -29,6 +33,7 @@ struct FanoutOptions {
   std::string socket = "pull";         // pull | sub
   std::string channel;                 // Stream V2 channel (empty = the first)
   std::string workers_bind;            // ROUTER (bound), tcp://*:PORT
+  int slices = 1;                      // the workers' model input slices: each image goes with its neighbours
   std::size_t queue = 8;               // images read, waiting for a worker's credit
   std::size_t window = 64;             // images read and not yet published
   int worker_timeout_ms = 3000;        // silence after which a worker is declared dead

@@ -26,7 +26,8 @@ using nlohmann::json;
 
 struct Task {
   std::uint64_t seq = 0;
-  Message image;
+  std::vector<Message> window;  // the image and its neighbours (a multi-slice model), in input order
+  std::size_t centre = 0;       // the image's place in `window`
   ImageSize warm{};  // non-zero: a series of this size starts; warm the engine up for it
 };
 
@@ -41,10 +42,7 @@ struct Outcome {
 
 void run_worker(Engine& engine, const WorkerOptions& options, Counters& counters, const std::atomic<bool>& stop,
                 const std::function<void(const std::string&)>& log) {
-  if (engine.graph().in_channels != 1)
-    fail("sira serve --worker: the model has ", engine.graph().in_channels,
-         " input slices; fan-out takes 1-slice models only (a 3-slice model needs each image's neighbours, which "
-         "other workers hold): run sira serve alone for it");
+  const std::size_t slices = std::size_t(engine.graph().in_channels);
   const std::size_t credit = std::max<std::size_t>(1, options.credit);
   stream::BoundedQueue<Task> tasks(credit + 8);  // images never exceed the credit; warm-ups are few
   stream::BoundedQueue<Outcome> outbox(credit + 8);
@@ -67,14 +65,19 @@ void run_worker(Engine& engine, const WorkerOptions& options, Counters& counters
           if (warm.insert(t->warm).second) warm_up(engine, t->warm);
           continue;
         }
-        const Message& m = t->image;
+        const Message& m = t->window.at(t->centre);
         Outcome o;
         o.seq = t->seq;
         try {
-          std::vector<float> in(m.height * m.width);
-          samples_to_float(m, in.data());
-          o.pixels.resize(in.size());
-          engine.denoise_window({in.data()}, 0, m.height, m.width, o.pixels.data());
+          std::vector<std::vector<float>> in(t->window.size());
+          std::vector<const float*> planes;
+          for (std::size_t k = 0; k < in.size(); ++k) {
+            in[k].resize(m.height * m.width);
+            samples_to_float(t->window[k], in[k].data());
+            planes.push_back(in[k].data());
+          }
+          o.pixels.resize(m.height * m.width);
+          engine.denoise_window(planes, t->centre, m.height, m.width, o.pixels.data());
           warm.insert({m.height, m.width});
           ++counters.denoised;
           o.header = array_v1_header(m.image_id, m.height, m.width, SampleType::f32, m.has_series, m.series_id,
@@ -121,13 +124,18 @@ void run_worker(Engine& engine, const WorkerOptions& options, Counters& counters
     }
   };
   auto ready = [&] {
-    send(link::kReady, json{{"credit", held < credit ? credit - held : 0}, {"name", options.name}, {"model", options.model}}.dump());
+    send(link::kReady, json{{"credit", held < credit ? credit - held : 0},
+                            {"name", options.name},
+                            {"model", options.model},
+                            {"slices", slices}}
+                           .dump());
   };
   ready();
   log(cat("ready: connected to ", options.ingest, ", credit ", credit));
   Clock::time_point last_beat = Clock::now();
   std::uint64_t ended = 0;
   bool done = false;
+  std::string refused;  // the ingest's reason, if it refused this worker
   while (!stop && !done) {
     zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
     try {
@@ -143,14 +151,19 @@ void run_worker(Engine& engine, const WorkerOptions& options, Counters& counters
       try {
         if (kind == link::kImage) {
           const json j = json::parse(frames[1].to_string());
-          std::vector<std::string> parts{frames[1].to_string()};
-          if (frames.size() > 2) parts.push_back(frames[2].to_string());
           Task t;
           t.seq = j.at("seq").get<std::uint64_t>();
+          const std::size_t n = j.value("window", std::size_t(1));
+          t.centre = j.value("centre", std::size_t(0));
           ++counters.received;
           ++held;
           try {
-            t.image = decode_array_v1(parts);
+            // Every frame of the window has the image's size and sample type (fanout_ingest.cpp, Run).
+            if (n < 1 || n > slices || t.centre >= n || frames.size() != 2 + n)
+              throw Rejection("malformed", cat("a window of ", n, " image(s) centred at ", t.centre, " in ",
+                                               frames.size() - 2, " frame(s), for a ", slices, "-slice model"));
+            for (std::size_t k = 0; k < n; ++k)
+              t.window.push_back(decode_array_v1({frames[1].to_string(), frames[2 + k].to_string()}));
           } catch (const Rejection& r) {  // the ingest checked it: a broken link
             counters.reject(r.reason());
             --held;
@@ -164,13 +177,16 @@ void run_worker(Engine& engine, const WorkerOptions& options, Counters& counters
           log(cat("series ", j.value("series_id", std::uint64_t(0)), " started (", size.height, "x", size.width,
                   ")"));
           if (size.height && size.width && size.height * size.width <= (std::size_t(1) << 24))
-            tasks.push(Task{0, {}, size});
+            tasks.push(Task{0, {}, 0, size});
         } else if (kind == link::kEnd) {
           const json j = json::parse(frames[1].to_string());
           log(cat("series ", j.value("series_id", std::uint64_t(0)), " ended"));
           if (options.exit_after_series && ++ended >= options.exit_after_series) done = true;
         } else if (kind == link::kWho) {
           ready();
+        } else if (kind == link::kRefused) {
+          refused = json::parse(frames[1].to_string()).value("error", std::string("no reason given"));
+          done = true;
         }
       } catch (const json::exception& e) {
         log(cat("a malformed ", kind, " message from the ingest ignored (", e.what(), ")"));
@@ -193,6 +209,7 @@ void run_worker(Engine& engine, const WorkerOptions& options, Counters& counters
   }
   engine_thread.join();
   if (failure) std::rethrow_exception(failure);
+  if (!refused.empty()) fail("sira serve --worker: ", options.ingest, " refused this worker: ", refused);
 }
 
 }  // namespace sira::serve

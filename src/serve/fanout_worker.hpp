@@ -5,8 +5,7 @@
 // and sends back the result, which is also the acknowledgement and a new
 // credit. Its I/O thread (the caller's) answers the link and sends a heartbeat
 // every link::kHeartbeatMs, so a long image never looks like a dead worker.
-// Only 1-slice models: a 3-slice model needs each image's neighbours, which
-// other workers hold (the command refuses it before connecting).
+// A multi-slice model gets each image with its neighbours (sira fanout --slices).
 #pragma once
 
 #include <atomic>

@@ -13,8 +13,11 @@
 4. A malformed frame among good ones (cbor2 encoder): counted as rejected on
    /metrics.json and in the final counters; the good ones are published;
    received = published + dropped + rejected.
-5. Refusals: a 3-slice model as a worker (its neighbours are on other workers),
-   sira serve with neither --input nor --worker, both at once."""
+5. A 3-slice model (--slices 3): two series, every image sent with its
+   neighbours; both series once each, in order, equal to offline `sira denoise`
+   of each series bit for bit; a 1-slice worker joining is refused and exits.
+6. Refusals: an even --slices, sira serve with neither --input nor --worker,
+   both at once."""
 import os
 import signal
 import subprocess
@@ -46,13 +49,13 @@ sim = serve_util.stream_sim
 class Cluster:
     """sira fanout and `workers` workers (1 engine thread each) on loopback."""
 
-    def __init__(self, tag, workers, *fanout_args, timeout_ms=1000):
+    def __init__(self, tag, workers, *fanout_args, timeout_ms=1000, model=m1):
         self.inp, self.out, self.wport = free_port(), free_port(), free_port()
         self.fanout = Serve(work, "--input", f"tcp://127.0.0.1:{self.inp}", "--workers",
                             f"tcp://127.0.0.1:{self.wport}", "--push-bind", f"tcp://127.0.0.1:{self.out}",
                             "--worker-timeout", str(timeout_ms), *fanout_args, name=f"{tag}_fanout",
                             command="fanout")
-        self.workers = [Serve(work, "-m", m1, "--worker", f"tcp://127.0.0.1:{self.wport}", "--threads", "1",
+        self.workers = [Serve(work, "-m", model, "--worker", f"tcp://127.0.0.1:{self.wport}", "--threads", "1",
                               name=f"{tag}_worker{k}") for k in range(workers)]
         self.sub = Subscriber(f"tcp://127.0.0.1:{self.out}")
         ready = wait_until(lambda: self.fanout.log_text().count(") ready, credit") >= workers, 60)
@@ -160,10 +163,40 @@ check(code == 0 and counters["rejected"] == 1 and counters["received"] == 4
       f"received = published + dropped + rejected ({counters})")
 check("rejected (encoding)" in c.fanout.log_text(), "the malformed frame is logged")
 
-# ---- 5. refusals ------------------------------------------------------------------------
-r = subprocess.run([SIRA, "serve", "-m", m3, "--worker", "tcp://127.0.0.1:9"], capture_output=True, text=True,
-                   timeout=60)
-check(r.returncode != 0 and "1-slice" in r.stderr, f"a 3-slice worker is refused ({r.stderr.strip()!r})")
+# ---- 5. a 3-slice model: each image goes with its neighbours ------------------------------
+# Two series in one stream: windows restart at a series' start, its ends repeated,
+# as offline sira denoise repeats a stack's.
+sa, sb = stack[:11], make_stack(7, 64, 72, "b.h5")[0]
+offa, offb = denoise_offline(m3, sa, work, threads="1"), denoise_offline(m3, sb, work, threads="1")
+c = Cluster("three", 2, "--slices", "3", "--exit-after", "2", model=m3)
+odd = Serve(work, "-m", m1, "--worker", f"tcp://127.0.0.1:{c.wport}", "--threads", "1", name="three_odd")
+odd_code, _ = odd.wait(60)
+src = push_socket(c.inp)
+for series, imgs in ((3, sa), (4, sb)):
+    src.send(v2_start(series, 64, 72, len(imgs)))
+    for i, img in enumerate(imgs):
+        src.send(v2_image(series, i, img))
+    src.send(v2_end(series))
+code, counters = c.fanout.wait(120)
+got = c.sub.wait_for(len(sa) + len(sb), 10)
+c.sub.close()
+done_by = [wc["published"] if wc else 0 for _, wc in c.stop_workers()]
+src.close(0)
+res = [(h.get("series_id"), h["frame"], img) for h, img in c.sub.results]
+check(got and code == 0 and [(a, b) for a, b, _ in res] == [(3, i) for i in range(11)] + [(4, i) for i in range(7)],
+      f"3-slice fan-out: both series' ids once each, in order ({[(a, b) for a, b, _ in res]})")
+check(all(np.array_equal(img, (offa if sid == 3 else offb)[i]) for sid, i, img in res),
+      "3-slice fan-out: every image equals offline sira denoise of its series with the 3-slice model, bit for bit")
+check(all(n > 0 for n in done_by), f"3-slice fan-out: both workers denoised some images ({done_by})")
+check(odd_code not in (0, None) and "refused" in odd.log_text() and "--slices" in odd.log_text(),
+      f"a 1-slice worker joining a 3-slice fan-out is refused and exits non-zero ({odd.log_text().strip()!r})")
+check(counters["received"] == counters["published"] == 18 and counters["workers"] == 2,
+      f"3-slice fan-out counters {counters}")
+
+# ---- 6. refusals ------------------------------------------------------------------------
+r = subprocess.run([SIRA, "fanout", "--input", "tcp://127.0.0.1:9", "--workers", "tcp://127.0.0.1:9",
+                    "--slices", "2"], capture_output=True, text=True, timeout=60)
+check(r.returncode != 0 and "odd" in r.stderr, f"an even --slices is refused ({r.stderr.strip()!r})")
 r = subprocess.run([SIRA, "serve", "-m", m1], capture_output=True, text=True, timeout=60)
 check(r.returncode != 0 and "--input" in r.stderr and "--worker" in r.stderr,
       f"serve without --input or --worker is refused ({r.stderr.strip()!r})")
