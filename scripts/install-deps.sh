@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libtorch-dev
+  # the XNNPACK backend (fp32; docs/engine.md)
+  libxnnpack-dev libpthreadpool-dev
   libhdf5-dev libtiff-dev libpng-dev libfftw3-dev
   # the MPI build (make test-mpi, docs/scale.md): OpenMPI and HDF5 built on it, which
   # Debian installs beside the serial HDF5 (the default build keeps using the serial one)

@@ -60,7 +60,7 @@ Runner setup_denoise(CLI::App& sub) {
                  "Written to a temporary name and renamed when complete")
       ->required();
   sub.add_option("--backend", opts->engine.backend,
-                 "auto = oneDNN when sira has it, else the portable reference kernels")
+                 "auto = the first of oneDNN, XNNPACK (fp32 only), ref that this build and CPU can run the model on")
       ->check(CLI::IsMember(backend_names()))
       ->capture_default_str();
   sub.add_option("--threads", opts->engine.threads, "Threads (0 = every core)")

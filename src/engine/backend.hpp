@@ -43,5 +43,11 @@ bool onednn_available();
 // match the ref backend, else the reason (bf16 needs AVX-512; int8 with 8-bit
 // weights needs VNNI; mixed-precision int8 models are ref only). `auto` uses it.
 std::string onednn_unsupported(const Model& model, LayerPrecision precision);
+// XNNPACK (fp32 only; the fast fp32 path on ARM): throws sira::Error when sira was
+// built without it, or for another precision (xnnpack_unsupported says why).
+std::unique_ptr<Backend> make_xnnpack_backend(const Model& model, const Graph& graph, int threads,
+                                              LayerPrecision precision = LayerPrecision::fp32);
+bool xnnpack_available();
+std::string xnnpack_unsupported(const Model& model, LayerPrecision precision);
 
 }  // namespace sira

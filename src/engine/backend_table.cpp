@@ -15,11 +15,24 @@ std::string onednn_unsupported(const Model&, LayerPrecision) {
 }
 #endif
 
+#ifndef SIRA_HAVE_XNNPACK
+std::unique_ptr<Backend> make_xnnpack_backend(const Model&, const Graph&, int, LayerPrecision) {
+  fail("the XNNPACK backend is not available: sira was built without XNNPACK "
+       "(use --backend ref or auto)");
+}
+bool xnnpack_available() { return false; }
+std::string xnnpack_unsupported(const Model&, LayerPrecision) { return "sira was built without XNNPACK"; }
+#endif
+
 const std::vector<BackendEntry>& backend_table() {
   static const std::vector<BackendEntry> table{
       {"onednn", false, onednn_unsupported,
        [](const BackendRequest& r) {
          return make_onednn_backend(r.model, r.graph, r.threads, parse_precision(r.precision));
+       }},
+      {"xnnpack", false, xnnpack_unsupported,
+       [](const BackendRequest& r) {
+         return make_xnnpack_backend(r.model, r.graph, r.threads, parse_precision(r.precision));
        }},
       {"ref", true, [](const Model&, LayerPrecision) { return std::string(); },
        [](const BackendRequest& r) { return make_ref_backend(r.model, r.graph, r.threads, r.precision, r.observer); }},

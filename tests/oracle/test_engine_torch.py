@@ -97,6 +97,15 @@ def main():
         else:
             print(f"FAIL onednn probe: {r.stderr.strip()}")
             failures.append("onednn probe")
+        r = run("denoise", "-m", probe, "-i", os.path.join(d, "p.npy"), "-o",
+                os.path.join(d, "q.npy"), "--backend", "xnnpack", "-q")
+        if r.returncode == 0:
+            backends.append("xnnpack")
+        elif "without XNNPACK" in r.stderr:
+            print("note: this sira was built without XNNPACK")
+        else:
+            print(f"FAIL xnnpack probe: {r.stderr.strip()}")
+            failures.append("xnnpack probe")
 
         rng = np.random.default_rng(1234)
 

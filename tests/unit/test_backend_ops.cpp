@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -18,6 +19,7 @@
 #include "engine/backend.hpp"
 #include "network_fixtures.hpp"
 #include "sira/engine.hpp"
+#include "sira/error.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
 #include "sira/quant.hpp"
@@ -222,24 +224,55 @@ std::vector<float> run(Backend& backend, const std::vector<float>& input, Size s
   return out;
 }
 
-TEST(BackendOps, EveryOpMatchesBetweenRefAndOnednnAtFp32) {
-  if (!onednn_available()) GTEST_SKIP() << "sira was built without oneDNN";
+// Every op case, ref against the backend `make` builds, at fp32.
+void expect_every_op_matches_ref(const std::function<std::unique_ptr<Backend>(const Model&, const Graph&)>& make) {
   unsigned seed = 100;
   for (const OpCase& c : op_cases()) {
     const Model model = seeded_model(c.graph, ++seed);
     validate_graph(c.graph, model);
     auto ref = make_ref_backend(model, c.graph, 2);
-    auto dnn = make_onednn_backend(model, c.graph, 2);
+    auto other = make(model, c.graph);
     for (Size s : kSizes) {
       SCOPED_TRACE(testing::Message() << c.op << ", " << s.h << "x" << s.w);
       const auto input = random_input(c.graph.in_channels, s.h, s.w, seed);
-      const std::vector<float> want = run(*ref, input, s), got = run(*dnn, input, s);
+      const std::vector<float> want = run(*ref, input, s), got = run(*other, input, s);
       const auto [lo, hi] = std::minmax_element(want.begin(), want.end());
       ASSERT_GT(*hi - *lo, 0.0f) << "a constant output would make the comparison vacuous";
       double worst = 0.0;
       for (std::size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(double(got[i]) - want[i]));
       // A few float roundings per output in a different order: ~1e-7 of the range.
       EXPECT_LE(worst, 2e-6 * (double(*hi) - *lo)) << "output range " << *hi - *lo;
+    }
+  }
+}
+
+TEST(BackendOps, EveryOpMatchesBetweenRefAndOnednnAtFp32) {
+  if (!onednn_available()) GTEST_SKIP() << "sira was built without oneDNN";
+  expect_every_op_matches_ref([](const Model& m, const Graph& g) { return make_onednn_backend(m, g, 2); });
+}
+
+// XNNPACK on its thread pool (2) and on the caller's thread alone (1).
+TEST(BackendOps, EveryOpMatchesBetweenRefAndXnnpackAtFp32) {
+  if (!xnnpack_available()) GTEST_SKIP() << "sira was built without XNNPACK";
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(testing::Message() << threads << " thread(s)");
+    expect_every_op_matches_ref(
+        [threads](const Model& m, const Graph& g) { return make_xnnpack_backend(m, g, threads); });
+  }
+}
+
+TEST(BackendOps, XnnpackRefusesOtherPrecisionsNamingWhy) {
+  if (!xnnpack_available()) GTEST_SKIP() << "sira was built without XNNPACK";
+  const auto cases = op_cases();
+  const OpCase& c = cases.front();
+  const Model model = seeded_model(c.graph, 7);
+  for (LayerPrecision p : {LayerPrecision::int8, LayerPrecision::bf16}) {
+    EXPECT_NE(xnnpack_unsupported(model, p).find("fp32 only"), std::string::npos);
+    try {
+      make_xnnpack_backend(model, c.graph, 1, p);
+      ADD_FAILURE() << "XNNPACK accepted " << precision_name(p);
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("fp32 only"), std::string::npos) << e.what();
     }
   }
 }
