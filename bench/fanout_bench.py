@@ -10,6 +10,7 @@ stream-sim and the collector are not pinned: they share the same cores.
 
     /usr/bin/python3 bench/fanout_bench.py --sira build/sira                 # fp32 1024², 16 images
     /usr/bin/python3 bench/fanout_bench.py --sira build/sira --precision int8 --images 32
+    /usr/bin/python3 bench/fanout_bench.py --sira build/sira --precision int8 --slices 3 --images 32
 
 State the machine's load (uptime) with the figures."""
 import argparse
@@ -29,7 +30,7 @@ def run(args, model, stack, cores, work):
     log = open(os.path.join(work, f"fanout{len(cores)}.log"), "w")
     fanout = subprocess.Popen([args.sira, "fanout", "--input", f"tcp://127.0.0.1:{inp}", "--workers",
                                f"tcp://127.0.0.1:{wport}", "--push-bind", f"tcp://127.0.0.1:{out}",
-                               "--exit-after", "1"], stdout=subprocess.DEVNULL, stderr=log)
+                               "--exit-after", "1", "--slices", str(args.slices)], stdout=subprocess.DEVNULL, stderr=log)
     workers = [subprocess.Popen(["taskset", "-c", str(c), args.sira, "serve", "-m", model, "--precision",
                                  args.precision, "--threads", "1", "--warm-up", str(args.size), "--worker",
                                  f"tcp://127.0.0.1:{wport}"], stdout=subprocess.DEVNULL,
@@ -61,14 +62,16 @@ def main():
     ap.add_argument("--images", type=int, default=16)
     ap.add_argument("--precision", default="fp32", choices=["fp32", "int8"])
     ap.add_argument("--runs", type=int, default=1, help="runs of each configuration (median)")
+    ap.add_argument("--slices", type=int, default=1, choices=[1, 3],
+                    help="model input slices (3: each image goes to a worker with its neighbours)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sira_fanout_bench_")
-    model = os.path.join(work, "m1.sira")
-    subprocess.run([args.sira, "init", "-q", "-o", model, "--slices", "1", "--seed", "3"], check=True)
+    model = os.path.join(work, f"m{args.slices}.sira")
+    subprocess.run([args.sira, "init", "-q", "-o", model, "--slices", str(args.slices), "--seed", "3"], check=True)
     stack = np.random.default_rng(0).integers(0, 4000, (args.images, args.size, args.size)).astype(np.float32)
     if args.precision == "int8":
         fp32 = model
-        model = os.path.join(work, "m1-int8.sira")
+        model = os.path.join(work, f"m{args.slices}-int8.sira")
         np.save(os.path.join(work, "calib.npy"), stack[:2])
         subprocess.run([args.sira, "quantize", "-q", "-m", fp32, "-c", os.path.join(work, "calib.npy"), "-o", model],
                        check=True)
@@ -81,7 +84,7 @@ def main():
         two.append(run(args, model, stack_path, [0, 1], work))
     a, b = statistics.median(one), statistics.median(two)
     print(f"load after: {open('/proc/loadavg').read().split()[:3]}")
-    print(f"{args.precision} {args.size}², {args.images} images: 1 worker (core 0) {a:.3f} images/s; "
+    print(f"{args.slices}-slice {args.precision} {args.size}², {args.images} images: 1 worker (core 0) {a:.3f} images/s; "
           f"2 workers (cores 0, 1) {b:.3f} images/s; ratio {b / a:.2f}x (runs: {one} / {two})")
 
 
