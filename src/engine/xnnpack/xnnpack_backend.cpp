@@ -77,8 +77,10 @@ class XnnpackBackend final : public Backend {
     if (h == 0 || w == 0 || h % m || w % m) fail("XNNPACK backend: input ", h, "x", w, " is not a non-zero multiple of ", m);
     const Plan& plan = plan_for(h, w);
     if (slots_.size() < plan.slot_size.size()) slots_.resize(plan.slot_size.size());
+    // XNNPACK's kernels may read (never use) up to XNN_EXTRA_BYTES past an input's end.
+    const std::size_t extra = (XNN_EXTRA_BYTES + sizeof(float) - 1) / sizeof(float);
     for (std::size_t s = 0; s < plan.slot_size.size(); ++s)
-      if (slots_[s].size() < plan.slot_size[s]) slots_[s].resize(plan.slot_size[s]);
+      if (slots_[s].size() < plan.slot_size[s] + extra) slots_[s].resize(plan.slot_size[s] + extra);
     const auto base = [&](int node) -> float* {  // the first channel of `node`'s output, first pixel
       const Place& p = place_[node];
       float* buffer = plan.slot[p.owner] >= 0 ? slots_[plan.slot[p.owner]].data() : output;
