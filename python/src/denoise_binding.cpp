@@ -153,7 +153,7 @@ void bind_denoise(py::module_& m) {
 array: float32, uint16 or uint8, any strides; axis: the axis holding the slices
 (3-D arrays). Returns float32 of the array's shape, bit-identical to
 `sira denoise` with the same options on the same data. precision fp32 | bf16 |
-int8; tile 0 = whole slices; threads 0 = every core; backend auto | ref | onednn;
+int8; tile 0 = whole slices; threads 0 = every core; backend auto | onednn | xnnpack (fp32) | ref;
 halo -1 = the receptive radius. With precision='int8' the activation ranges are
 re-observed on int8_calibration_slices evenly spaced slices of the array
 (centred int8_calibration_window pixels, int8_percentile kept), as the CLI's
