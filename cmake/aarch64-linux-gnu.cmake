@@ -33,3 +33,9 @@ set(ENV{PKG_CONFIG_PATH} "")
 # Tests and helper programs run under user-mode QEMU. The CPU model comes from
 # QEMU_CPU at run time (max: with dot product and SVE; cortex-a57: plain ARMv8.0 NEON).
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64)
+
+# Libraries unpacked into the sysroot (XNNPACK and its libcpuinfo) are found at run
+# time through the executables' rpath; DT_RPATH (not the newer DT_RUNPATH) also
+# applies to the libraries' own dependencies (libXNNPACK -> libcpuinfo).
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--disable-new-dtags")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,--disable-new-dtags")

@@ -48,4 +48,17 @@ if [ ! -f "$SYSROOT/usr/include/hdf5/serial/hdf5.h" ]; then
   dpkg -x "$tmp"/libhdf5-dev_*_arm64.deb "$SYSROOT"
   echo "install-cross-deps: unpacked libhdf5-dev:arm64 into $SYSROOT"
 fi
+# XNNPACK (the fp32 fast path on ARM, docs/engine.md) and the libraries it links:
+# their packages are not Multi-Arch, so the arm64 ones are unpacked here as well.
+lib="$SYSROOT/usr/lib/aarch64-linux-gnu"
+if [ ! -f "$lib/libXNNPACK.so" ] || [ ! -e "$lib/libcpuinfo.so" ]; then
+  xtmp=$(mktemp -d)
+  (cd "$xtmp" && apt-get download libxnnpack-dev:arm64 libxnnpack0:arm64 libpthreadpool-dev:arm64 \
+     libpthreadpool0:arm64 libcpuinfo0:arm64 >/dev/null 2>&1)
+  mkdir -p "$SYSROOT"
+  for d in "$xtmp"/*.deb; do dpkg -x "$d" "$SYSROOT"; done
+  rm -rf "$xtmp"
+  ln -sf libcpuinfo.so.0 "$lib/libcpuinfo.so"  # for the link step (the -dev package has none)
+  echo "install-cross-deps: unpacked XNNPACK, pthreadpool and cpuinfo for arm64 into $SYSROOT"
+fi
 echo "install-cross-deps: ready (aarch64-linux-gnu-g++ $(aarch64-linux-gnu-g++ -dumpversion), $(qemu-aarch64 --version | head -1))"
