@@ -34,7 +34,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 	$(MAKE) test-mpi
 
-# sira denoise under mpirun (docs/scale.md): a second build against OpenMPI and
+# sira denoise and sira recon under mpirun (docs/scale.md): a second build against OpenMPI and
 # parallel HDF5, of the CLI alone (no libtorch, Python module, serve or benchmarks),
 # and its MPI tests, which compare 2 ranks with the serial build above.
 test-mpi: deps

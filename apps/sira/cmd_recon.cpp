@@ -19,6 +19,17 @@
 #include "sira/tomo/fbp.hpp"
 #include "sira/tomo/projector.hpp"
 #include "sira/tomo/sirt.hpp"
+#ifdef SIRA_HAVE_MPI
+#include <chrono>
+
+#include "mpi/mpi_session.hpp"
+#include "mpi/slab.hpp"
+#include "mpi/slab_output.hpp"
+#endif
+
+namespace sira::mpi {
+class Session;  // the MPI build's ranks (mpi/mpi_session.hpp)
+}
 
 namespace sira::cli {
 namespace {
@@ -56,7 +67,8 @@ double resolve_center(tomo::Sinograms& sino, const std::string& spec, const std:
   return *c;
 }
 
-Stack reconstruct(const tomo::Sinograms& sino, const ReconCliOptions& o) {
+// `whose`: appended to the status lines (under mpirun: this rank's slab only).
+Stack reconstruct(const tomo::Sinograms& sino, const ReconCliOptions& o, const std::string& whose = "") {
   const tomo::Sinograms* all = &sino;
   if (o.algorithm == "sirt") {
     tomo::SirtOptions so;
@@ -72,7 +84,7 @@ Stack reconstruct(const tomo::Sinograms& sino, const ReconCliOptions& o) {
     };
     auto result = tomo::sirt(*all, so);
     bar.finish();
-    status(cat("sira recon: SIRT residual ", result.residuals.front(), " -> ", result.residuals.back()));
+    status(cat("sira recon: SIRT residual ", result.residuals.front(), " -> ", result.residuals.back(), whose));
     return std::move(result.images);
   }
   tomo::FbpOptions fo;
@@ -97,6 +109,8 @@ Stack reconstruct(const tomo::Sinograms& sino, const ReconCliOptions& o) {
   bar.finish();
   return out;
 }
+
+int run_recon(const ReconCliOptions& o, const mpi::Session* session);
 
 Runner setup_recon(CLI::App& sub) {
   auto o = std::make_shared<ReconCliOptions>();
@@ -149,45 +163,138 @@ Runner setup_recon(CLI::App& sub) {
       "  sira recon -i dendrite_sinogram.h5 -o dend.tif --algorithm sirt --iterations 100 --nonnegative");
   return [o] {
     if (o->threads > 0) omp_set_num_threads(o->threads);
-    tomo::ProjectionInput in;
-    if (!o->rows.empty()) in.rows_spec = rows_spec(o->rows);
-    in.unit = tomo::parse_angle_unit(o->angle_unit);
-    if (!o->angles.empty()) in.angle_range = tomo::parse_angle_range(o->angles);
-    in.angles_dataset = o->theta;
-    in.transpose = o->transpose;
-    in.subtract_first_angle = o->subtract_first_angle;
-    in.raw_counts = o->raw_counts;
-    in.scale = o->scale;
-    apply_preprocess_options(o->pre, in);
-    tomo::InputReport report;
-    tomo::Sinograms sino = tomo::load_projections(o->input, in, &report);
-    print_input_report("sira recon", report);
-    tomo::check_sinograms(sino, o->input.c_str());
-    sino.center = resolve_center(sino, o->center, o->input);
-    std::printf("rotation centre: %.2f%s\n", sino.center, o->center == "auto" ? " (auto)" : "");
-    status(cat("sira recon: ", sino.data.depth, " slice(s), ", sino.data.height, " angles, detector ",
-               sino.data.width, " columns (", report.layout, "), ", o->algorithm,
-               o->algorithm == "fbp" ? " filter " + o->filter : cat(" ", o->iterations, " iterations")));
-    const Stack slices = reconstruct(sino, *o);
-    Provenance p = run_provenance();
-    p.add("input", o->input)
-        .add("algorithm", o->algorithm)
-        .add("center", sino.center)
-        .add("center_from", o->center.empty() ? "input or detector middle" : o->center)
-        .add("angles", sino.data.height)
-        .add("angle_first_deg", sino.theta.front() * 180.0 / 3.14159265358979323846)
-        .add("angle_last_deg", sino.theta.back() * 180.0 / 3.14159265358979323846)
-        .add("layout", report.layout);
-    if (o->algorithm == "fbp") p.add("filter", o->filter);
-    else p.add("iterations", o->iterations);
-    if (!o->rows.empty()) p.add("rows", o->rows);
-    if (o->raw_counts) p.add("raw_counts", "yes");
-    if (o->scale != 1.0) p.add("scale", o->scale);
-    write_stack(o->output, slices, DType::f32, p);
-    if (!o->preview.empty()) write_preview_png(o->preview, slices, slices.depth / 2);
-    status(cat("sira recon: wrote ", o->output));
-    return 0;
+#ifdef SIRA_HAVE_MPI
+    if (mpi::launched_by_mpi()) {
+      mpi::Session session;
+      if (session.size() == 1) return run_recon(*o, nullptr);  // as without mpirun
+      try {
+        return run_recon(*o, &session);
+      } catch (const std::exception& e) {
+        session.abort("sira recon", e.what());
+      }
+    }
+#endif
+    return run_recon(*o, nullptr);
   };
+}
+
+tomo::ProjectionInput projection_input(const ReconCliOptions& o) {
+  tomo::ProjectionInput in;
+  if (!o.rows.empty()) in.rows_spec = rows_spec(o.rows);
+  in.unit = tomo::parse_angle_unit(o.angle_unit);
+  if (!o.angles.empty()) in.angle_range = tomo::parse_angle_range(o.angles);
+  in.angles_dataset = o.theta;
+  in.transpose = o.transpose;
+  in.subtract_first_angle = o.subtract_first_angle;
+  in.raw_counts = o.raw_counts;
+  in.scale = o.scale;
+  apply_preprocess_options(o.pre, in);
+  return in;
+}
+
+std::string describe(const tomo::Sinograms& sino, std::size_t slices, const tomo::InputReport& report,
+                     const ReconCliOptions& o) {
+  return cat(slices, " slice(s), ", sino.data.height, " angles, detector ", sino.data.width, " columns (",
+             report.layout, "), ", o.algorithm,
+             o.algorithm == "fbp" ? " filter " + o.filter : cat(" ", o.iterations, " iterations"));
+}
+
+Provenance recon_provenance(const tomo::Sinograms& sino, const tomo::InputReport& report, const ReconCliOptions& o) {
+  Provenance p = run_provenance();
+  p.add("input", o.input)
+      .add("algorithm", o.algorithm)
+      .add("center", sino.center)
+      .add("center_from", o.center.empty() ? "input or detector middle" : o.center)
+      .add("angles", sino.data.height)
+      .add("angle_first_deg", sino.theta.front() * 180.0 / 3.14159265358979323846)
+      .add("angle_last_deg", sino.theta.back() * 180.0 / 3.14159265358979323846)
+      .add("layout", report.layout);
+  if (o.algorithm == "fbp") p.add("filter", o.filter);
+  else p.add("iterations", o.iterations);
+  if (!o.rows.empty()) p.add("rows", o.rows);
+  if (o.raw_counts) p.add("raw_counts", "yes");
+  if (o.scale != 1.0) p.add("scale", o.scale);
+  return p;
+}
+
+#ifdef SIRA_HAVE_MPI
+// Under mpirun -np N: rank r reconstructs the r-th contiguous slab of the rows
+// (slab_of: rows [r R / N, (r + 1) R / N) of the R rows asked for), reading only
+// those rows, and all ranks write one HDF5 output (mpi/slab_output.hpp). Every
+// slice is computed from the same rows by the same code as in one process, so
+// the output is the one-process output bit for bit.
+int run_recon_slabs(const ReconCliOptions& o, const tomo::ProjectionInput& in, const mpi::Session& session) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool lead = session.rank() == 0;
+  if (!lead) global_options().quiet = true;  // one progress bar and status: rank 0's
+  if (!o.preview.empty()) fail(o.preview, ": --preview is not written under mpirun yet; run without it");
+  mpi::hdf5_output(o.output);  // before any work
+
+  const std::vector<std::size_t> rows = tomo::projection_rows(o.input, in);
+  const int ranks = session.size();
+  if (rows.size() < std::size_t(ranks))
+    fail(o.input, ": ", rows.size(), " row(s) (slices) cannot be shared by ", ranks, " ranks; run with at most ",
+         rows.size(), " (mpirun -np ", rows.size(), ")");
+  const mpi::Slab slab = mpi::slab_of(rows.size(), session.rank(), ranks);
+  tomo::ProjectionInput mine = in;
+  mine.rows_spec.clear();
+  mine.rows.assign(rows.begin() + std::ptrdiff_t(slab.first), rows.begin() + std::ptrdiff_t(slab.first + slab.count));
+  tomo::InputReport report;
+  tomo::Sinograms sino = tomo::load_projections(o.input, mine, &report);
+  if (lead) print_input_report("sira recon (rank 0's slab)", report);
+  tomo::check_sinograms(sino, o.input.c_str());
+
+  if (o.center == "auto") {
+    // find_center uses a few evenly spread rows of all the rows (center_rows):
+    // rank 0 reads exactly those and finds the centre as one process would, and
+    // every rank uses its value (a centre per slab would differ from one process).
+    double center = 0;
+    if (lead) {
+      status("sira recon: searching the rotation centre ...");
+      tomo::ProjectionInput picked = in;
+      picked.rows_spec.clear();
+      picked.rows.clear();
+      for (std::size_t k : tomo::center_rows(rows.size(), tomo::CenterOptions{}.max_rows))
+        picked.rows.push_back(rows[k]);
+      center = tomo::find_center(tomo::load_projections(o.input, picked));
+    }
+    sino.center = session.broadcast(center);
+  } else {
+    sino.center = resolve_center(sino, o.center, o.input);
+  }
+  if (lead) std::printf("rotation centre: %.2f%s\n", sino.center, o.center == "auto" ? " (auto)" : "");
+  status(cat("sira recon: ", describe(sino, rows.size(), report, o), " on ", ranks, " ranks (rank 0: rows ",
+             rows[slab.first], "..", rows[slab.first + slab.count - 1], ")"));
+
+  const Stack slices = reconstruct(sino, o, " (rank 0's slab)");
+  mpi::SlabOutput out(session, o.output, StackInfo{rows.size(), slices.height, slices.width, DType::f32, false},
+                      slab);
+  out.writer().write_slices(0, slices);
+  out.commit(recon_provenance(sino, report, o));
+  status(cat("sira recon: wrote ", o.output, " in ",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), " s"));
+  return 0;
+}
+#endif
+
+// `session`: the ranks sharing the rows (nullptr: this process alone).
+int run_recon(const ReconCliOptions& o, const mpi::Session* session) {
+  const tomo::ProjectionInput in = projection_input(o);
+#ifdef SIRA_HAVE_MPI
+  if (session) return run_recon_slabs(o, in, *session);
+#endif
+  tomo::InputReport report;
+  tomo::Sinograms sino = tomo::load_projections(o.input, in, &report);
+  print_input_report("sira recon", report);
+  tomo::check_sinograms(sino, o.input.c_str());
+  sino.center = resolve_center(sino, o.center, o.input);
+  std::printf("rotation centre: %.2f%s\n", sino.center, o.center == "auto" ? " (auto)" : "");
+  status(cat("sira recon: ", describe(sino, sino.data.depth, report, o)));
+  const Stack slices = reconstruct(sino, o);
+  write_stack(o.output, slices, DType::f32, recon_provenance(sino, report, o));
+  if (!o.preview.empty()) write_preview_png(o.preview, slices, slices.depth / 2);
+  status(cat("sira recon: wrote ", o.output));
+  return 0;
 }
 
 const Command recon_command{"recon", "Reconstruct slices from projections (FBP or SIRT)", setup_recon};

@@ -35,10 +35,11 @@ int launcher_ranks() {
 }
 
 // Under mpirun -np N every rank would run the whole command and write the same
-// output; only the MPI build's sira denoise shares the work, so the rest refuse.
+// output; only the MPI build's sira denoise and sira recon share the work, so the
+// rest refuse.
 bool runs_over_ranks(const std::string& command) {
 #ifdef SIRA_HAVE_MPI
-  return command == "denoise";
+  return command == "denoise" || command == "recon";
 #else
   (void)command;
   return false;
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
       if (sub->parsed()) {
         name = "sira " + sub->get_name();
         if (const int ranks = launcher_ranks(); ranks > 1 && !runs_over_ranks(sub->get_name()))
-          sira::fail("started by mpirun with ", ranks, " ranks, but only 'sira denoise' of the MPI build "
+          sira::fail("started by mpirun with ", ranks, " ranks, but only 'sira denoise' and 'sira recon' of the MPI build "
                      "(build-mpi/sira, docs/scale.md) shares its work over ranks; run this command as one process");
         return run();
       }

@@ -45,6 +45,10 @@ class H5File {
   // other numeric types are converted to float32.
   Stack read(const std::string& dataset) const;
   Stack read_slices(const std::string& dataset, std::size_t first, std::size_t count) const;
+  // Rows [first_row, first_row + rows) of slices [first, first + count): one
+  // hyperslab, so a reader of a few detector rows never holds whole projections.
+  Stack read_block(const std::string& dataset, std::size_t first, std::size_t count, std::size_t first_row,
+                   std::size_t rows) const;
   std::vector<double> read_vector(const std::string& dataset) const;  // 1-D numeric
 
   void write(const std::string& dataset, const Stack& s, DType as);  // creates groups

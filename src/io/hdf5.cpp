@@ -382,23 +382,32 @@ void H5File::require_stored(const std::string& dataset) const {
 Stack H5File::read(const std::string& dataset) const { return read_slices(dataset, 0, 0); }
 
 Stack H5File::read_slices(const std::string& dataset, std::size_t first, std::size_t count) const {
+  return read_block(dataset, first, count, 0, 0);
+}
+
+Stack H5File::read_block(const std::string& dataset, std::size_t first, std::size_t count, std::size_t first_row,
+                         std::size_t rows) const {
   auto& f = live(impl_);
   H5DatasetId ds = f.open_dataset(dataset);
   f.require_numeric(ds.get(), dataset);
   const auto dims = f.image_dims(ds.get(), dataset);
   const bool is_2d = dims.size() == 2;
   const std::size_t depth = is_2d ? 1 : dims[0];
-  const std::size_t height = dims[dims.size() - 2], width = dims[dims.size() - 1];
+  const std::size_t full_height = dims[dims.size() - 2], width = dims[dims.size() - 1];
   const std::string what = cat(f.path, ":", dataset);
-  check_dims(depth, height, width, what);
+  check_dims(depth, full_height, width, what);
   count = resolve_slice_count(depth, first, count, what);
+  if (rows == 0 && first_row == 0) rows = full_height;
+  if (rows == 0 || first_row >= full_height || rows > full_height - first_row)
+    fail(what, ": rows ", first_row, "..", first_row + rows, " are outside its ", full_height, " rows");
+  const std::size_t height = rows;
   f.require_content(ds.get(), dataset, count * height * width);
   check_sample_budget(count * height * width, what);
 
   Stack s(count, height, width, Impl::tag_of(ds.get()));
   s.is_2d = is_2d;
   H5SpaceId file_space(H5Dget_space(ds.get()));
-  std::vector<hsize_t> start{first, 0, 0}, extent{count, height, width};
+  std::vector<hsize_t> start{first, first_row, 0}, extent{count, height, width};
   if (is_2d) {
     start.erase(start.begin());
     extent.erase(extent.begin());

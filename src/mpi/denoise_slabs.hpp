@@ -1,14 +1,10 @@
 // sira denoise over MPI ranks (mpirun -np N sira denoise ...): each rank restores
 // one contiguous slab of the stack with the streaming pipeline (denoise_slab),
 // reading its slab and the neighbours a 3-slice model needs, and writes it into
-// ONE output dataset that all ranks fill at once through parallel HDF5.
-//
-// The output follows sira's atomic-output rule across ranks: rank 0 creates the
-// temporary file with the dataset (as a serial run would: a copy of an existing
-// file keeps its other datasets), every rank writes its slices into it, and
-// only when every rank has finished does rank 0 add the provenance and rename
-// it into place. A rank that fails removes the temporary and aborts the run
-// (Session::abort): no rank hangs and no output appears.
+// ONE output dataset that all ranks fill at once through parallel HDF5
+// (mpi/slab_output.hpp: sira's atomic-output rule across ranks). A rank that
+// fails removes the temporary and aborts the run (Session::abort): no rank hangs
+// and no output appears.
 #pragma once
 
 #include <string>

@@ -40,4 +40,19 @@ void Session::barrier() const {
   if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) fail("MPI: barrier failed (a rank is gone)");
 }
 
+std::string Session::broadcast(const std::string& text) const {
+  unsigned long long size = text.size();
+  if (MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    fail("MPI: broadcast failed (a rank is gone)");
+  std::string out = rank_ == 0 ? text : std::string(size, '\0');
+  if (MPI_Bcast(out.data(), int(size), MPI_CHAR, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    fail("MPI: broadcast failed (a rank is gone)");
+  return out;
+}
+
+double Session::broadcast(double value) const {
+  if (MPI_Bcast(&value, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD) != MPI_SUCCESS) fail("MPI: broadcast failed (a rank is gone)");
+  return value;
+}
+
 }  // namespace sira::mpi

@@ -25,6 +25,9 @@ class Session {
   // Prints "<command>: error (rank R of N): <message>" on stderr and aborts every rank.
   [[noreturn]] void abort(const std::string& command, const std::string& message) const;
   void barrier() const;
+  // Rank 0's value on every rank (collective).
+  std::string broadcast(const std::string& text) const;
+  double broadcast(double value) const;
 
  private:
   int rank_ = 0;

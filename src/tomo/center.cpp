@@ -44,12 +44,10 @@ double typical_step(std::vector<double> theta) {
 // Sinograms holding only `rows` evenly spread slices (all of them if fewer).
 Sinograms pick_rows(const Sinograms& s, std::size_t rows) {
   const Stack& d = s.data;
-  const std::size_t count = std::min(std::max<std::size_t>(rows, 1), d.depth);
-  Sinograms out{Stack(count, d.height, d.width), s.theta, -1.0};
-  for (std::size_t k = 0; k < count; ++k) {
-    const std::size_t z = count == 1 ? d.depth / 2 : k * (d.depth - 1) / (count - 1);
-    std::copy(d.slice(z), d.slice(z) + d.slice_size(), out.data.slice(k));
-  }
+  const std::vector<std::size_t> picked = center_rows(d.depth, rows);
+  Sinograms out{Stack(picked.size(), d.height, d.width), s.theta, -1.0};
+  for (std::size_t k = 0; k < picked.size(); ++k)
+    std::copy(d.slice(picked[k]), d.slice(picked[k]) + d.slice_size(), out.data.slice(k));
   return out;
 }
 
@@ -388,6 +386,13 @@ std::vector<CenterScore> score_centers(const Sinograms& sinograms, const std::ve
   std::vector<CenterScore> scores;
   for (double c : candidates) scores.push_back({c, entropy(block_means(backproject_at(filtered, c, pixels)), lo, hi)});
   return scores;
+}
+
+std::vector<std::size_t> center_rows(std::size_t depth, std::size_t max_rows) {
+  const std::size_t count = std::min(std::max<std::size_t>(max_rows, 1), depth);
+  std::vector<std::size_t> rows;
+  for (std::size_t k = 0; k < count; ++k) rows.push_back(count == 1 ? depth / 2 : k * (depth - 1) / (count - 1));
+  return rows;
 }
 
 double find_center(const Sinograms& sinograms, const CenterOptions& options) {

@@ -231,6 +231,12 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& in, Inpu
   std::vector<std::size_t> needed;
   for (std::size_t r = 0; r < total_rows; ++r)
     if (is_needed[r]) needed.push_back(r);
+  // Projections are read as hyperslabs of the needed rows' span only: a reader of
+  // a few rows (a --rows range, an MPI rank's slab) never reads whole projections.
+  const std::size_t span_first = needed.front(), span = needed.back() - needed.front() + 1;
+  auto read_projections = [&](std::size_t first, std::size_t count) {
+    return f.read_block(kData, first, count, span_first, span);
+  };
 
   Stack white_frames = read_frames(f, kWhite, total_rows, cols);
   Stack dark_frames;
@@ -287,10 +293,10 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& in, Inpu
       std::vector<float> lo(total_rows * cols, INFINITY), hi(total_rows * cols, -INFINITY);
       for (std::size_t first = 0; first < angles; first += kAngleChunk) {
         const std::size_t count = std::min(kAngleChunk, angles - first);
-        const Stack chunk = f.read_slices(kData, first, count);
+        const Stack chunk = read_projections(first, count);
         for (std::size_t a = 0; a < count; ++a)
           for (std::size_t r : needed) {
-            const float* src = chunk.data.data() + (a * total_rows + r) * cols;
+            const float* src = chunk.data.data() + (a * span + r - span_first) * cols;
             for (std::size_t c = 0; c < cols; ++c) {
               lo[r * cols + c] = std::min(lo[r * cols + c], src[c]);
               hi[r * cols + c] = std::max(hi[r * cols + c], src[c]);
@@ -324,10 +330,10 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& in, Inpu
   std::vector<float> projection(total_rows * cols);  // transmission; only the needed rows are filled
   for (std::size_t first = 0; first < angles; first += kAngleChunk) {
     const std::size_t count = std::min(kAngleChunk, angles - first);
-    const Stack chunk = f.read_slices(kData, first, count);
+    const Stack chunk = read_projections(first, count);
     for (std::size_t a = 0; a < count; ++a) {
       for (std::size_t r : needed) {
-        const float* src = chunk.data.data() + (a * total_rows + r) * cols;
+        const float* src = chunk.data.data() + (a * span + r - span_first) * cols;
         float* t = projection.data() + r * cols;
         for (std::size_t c = 0; c < cols; ++c) {
           if (!std::isfinite(src[c]))
@@ -361,7 +367,12 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& in, Inpu
 Sinograms read_sinogram(const std::string& location, const ProjectionInput& in, InputReport* report_out) {
   InputReport report;
   report.layout = "plain";
-  Stack s = read_stack(location);
+  // Only the span of the rows asked for is read (a --rows range, an MPI rank's
+  // slab): slices are independent sinograms, so the rest is never needed.
+  const std::vector<std::size_t> rows = resolve_rows(in, probe_stack(location).depth, location);
+  const std::size_t span_first = *std::min_element(rows.begin(), rows.end());
+  const std::size_t span = *std::max_element(rows.begin(), rows.end()) - span_first + 1;
+  Stack s = read_slices(location, span_first, span);
   if (in.transpose) {  // detector x angles -> angles x detector, per slice
     Stack t(s.depth, s.width, s.height);
     for (std::size_t d = 0; d < s.depth; ++d)
@@ -369,9 +380,11 @@ Sinograms read_sinogram(const std::string& location, const ProjectionInput& in, 
         for (std::size_t x = 0; x < s.width; ++x) t.at(d, x, y) = s.at(d, y, x);
     s = std::move(t);
   }
-  check_finite(s, location);
   const std::size_t angles = s.height, cols = s.width;
-  const std::vector<std::size_t> rows = resolve_rows(in, s.depth, location);
+  for (std::size_t i = 0; i < s.data.size(); ++i)  // slices named as in the file, not in the span read
+    if (!std::isfinite(s.data[i]))
+      fail(location, ": non-finite value (", s.data[i], ") at slice ", span_first + i / (angles * cols), ", row ",
+           (i / cols) % angles, ", column ", i % cols);
 
   std::vector<double> theta_file;
   if (!in.angle_range) {
@@ -388,7 +401,7 @@ Sinograms read_sinogram(const std::string& location, const ProjectionInput& in, 
   // Working copy of the rows read: counts (raw_counts) or scaled line integrals.
   Stack work(rows.size(), angles, cols);
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const float* src = s.slice(rows[i]);
+    const float* src = s.slice(rows[i] - span_first);
     float* dst = work.slice(i);
     if (in.raw_counts) std::copy_n(src, angles * cols, dst);
     else
@@ -499,6 +512,23 @@ Sinograms load_uncorrected(const std::string& location, const ProjectionInput& i
 }
 
 }  // namespace
+
+std::vector<std::size_t> projection_rows(const std::string& location, const ProjectionInput& in) {
+  // The same choice of layout as load_uncorrected.
+  if (is_bare_hdf5_file(location)) {
+    const H5File f = H5File::open(location);
+    if (f.has(kData)) {
+      const auto shape = f.shape(kData);
+      if (shape.size() != 3) fail(location, ":", kData, ": expected 3 dimensions (angles x rows x columns), found ", shape.size());
+      return resolve_rows(in, shape[1], location + ":" + kData);
+    }
+    if (f.has("/sinogram") && f.has("/angles_rad"))
+      return resolve_rows(in, probe_stack(location + ":/sinogram").depth, location + ":/sinogram");
+    fail(location, ": neither /exchange/data (Data Exchange) nor /sinogram + /angles_rad found; "
+                   "name the dataset as FILE.h5:/path");
+  }
+  return resolve_rows(in, probe_stack(location).depth, location);
+}
 
 Sinograms load_projections(const std::string& location, const ProjectionInput& in, InputReport* report) {
   if (in.stripes) check_stripe_options(*in.stripes, std::size_t(-1));  // the width is checked once read

@@ -214,3 +214,25 @@ TEST(IoHdf5, ReadsTheRealToothAndDendriteFiles) {
 }
 
 }  // namespace
+
+// read_block: a hyperslab of rows equals those rows of the whole read (what the
+// tomography readers use to read only a rank's or --rows' detector rows).
+TEST(IoHdf5, ReadBlockGivesTheRowsOfTheWholeRead) {
+  ScratchDir dir;
+  const std::string path = dir.file("block.h5");
+  {
+    H5File f = H5File::create(path);
+    f.write("/d", sample_stack(4, 7, 5, DType::u16), DType::u16);
+    f.commit();
+  }
+  const H5File f = H5File::open(path);
+  const sira::Stack whole = f.read("/d");
+  const sira::Stack block = f.read_block("/d", 1, 2, 3, 4);  // slices 1-2, rows 3-6
+  ASSERT_EQ(block.depth, 2u);
+  ASSERT_EQ(block.height, 4u);
+  ASSERT_EQ(block.width, 5u);
+  for (std::size_t z = 0; z < 2; ++z)
+    for (std::size_t y = 0; y < 4; ++y)
+      for (std::size_t x = 0; x < 5; ++x) EXPECT_EQ(block.at(z, y, x), whole.at(z + 1, y + 3, x));
+  EXPECT_THROW(f.read_block("/d", 0, 1, 5, 3), sira::Error);  // rows 5-7 of 7
+}

@@ -1,6 +1,7 @@
 // Rotation-centre finding on simulated scans with a known axis.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <random>
@@ -92,4 +93,24 @@ TEST(TomoCenter, SurvivesDeadColumnsStripesAndNoise) {
     }
     EXPECT_NEAR(sira::tomo::find_center(s), truth, 1.0) << "arc " << arc;
   }
+}
+
+// center_rows names the slices find_center uses, so find_center of just those slices
+// (what one MPI rank reads) is find_center of all of them, bit for bit.
+TEST(TomoCenter, CenterRowsAreTheSlicesFindCenterUses) {
+  EXPECT_EQ(sira::tomo::center_rows(20, 8), (std::vector<std::size_t>{0, 2, 5, 8, 10, 13, 16, 19}));
+  EXPECT_EQ(sira::tomo::center_rows(3, 8), (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(sira::tomo::center_rows(5, 1), (std::vector<std::size_t>{2}));
+  const Sinograms one = scan(91, std::numbers::pi, true, 63.2);
+  const std::size_t depth = 11, plane = one.data.slice_size();
+  Sinograms all{Stack(depth, one.data.height, one.data.width), one.theta, -1.0};
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.05f);
+  for (std::size_t z = 0; z < depth; ++z)
+    for (std::size_t k = 0; k < plane; ++k) all.data.slice(z)[k] = one.data.data[k] * (1.0f + 0.03f * z) + noise(rng);
+  const auto rows = sira::tomo::center_rows(depth, sira::tomo::CenterOptions{}.max_rows);
+  Sinograms picked{Stack(rows.size(), all.data.height, all.data.width), all.theta, -1.0};
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    std::copy(all.data.slice(rows[k]), all.data.slice(rows[k]) + plane, picked.data.slice(k));
+  EXPECT_EQ(sira::tomo::find_center(all), sira::tomo::find_center(picked));
 }

@@ -41,6 +41,11 @@ struct CenterOptions {
   std::size_t max_angles = 360;  // projections used per trial reconstruction (every k-th)
 };
 
+// Which of `depth` slices find_center uses: up to max_rows evenly spread ones, in
+// order (all of them if fewer). find_center(s) equals find_center of just these
+// slices of s, so a process holding only some slices can load these and agree.
+std::vector<std::size_t> center_rows(std::size_t depth, std::size_t max_rows);
+
 // The rotation centre. Works on a cleaned copy of up to max_rows slices (values clipped
 // to their 0.5..99.5 % quantiles, column stripes removed). Coarse estimate from
 // opposite projections (or, with no opposite pairs, the detector middle and a wide

@@ -101,6 +101,11 @@ Sinograms read_dxchange(const std::string& file, const ProjectionInput& input, I
 Sinograms read_sinogram(const std::string& location, const ProjectionInput& input,
                         InputReport* report = nullptr);
 
+// The detector rows (slices) load_projections(location, input) reads, in order:
+// input.rows, or input.rows_spec resolved against the input's row count, or all.
+// Reads only the input's header, so ranks sharing the rows can agree on them first.
+std::vector<std::size_t> projection_rows(const std::string& location, const ProjectionInput& input);
+
 // Any supported input: an HDF5 file name with /exchange/data (Data Exchange), an
 // HDF5 file with /sinogram and /angles_rad (ToMoBAR-style: detector x angles,
 // angles with an offset), or a plain sinogram location.
