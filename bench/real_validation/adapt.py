@@ -54,7 +54,8 @@ def adapt(sira, start_model, sinograms, center, out, minutes, threads, log, appl
     with open(log, "w") as f:
         subprocess.run(cmd, check=True, stdout=f, stderr=subprocess.STDOUT)
     with h5py.File(restored, "r") as f:
-        return cmd, f["denoised"][...].astype(np.float64)
+        volume = f["denoised"][...].astype(np.float64)
+    return cmd, volume[None] if volume.ndim == 2 else volume  # one slice is written as a 2-D image
 
 
 def split_groups(volume, groups):
