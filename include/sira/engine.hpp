@@ -23,10 +23,16 @@ class Backend;
 using NodeObserver = std::function<void(int node, const float* data, std::size_t channels,
                                         std::size_t height, std::size_t width)>;
 
+// The arithmetic the engine runs a model in (docs/quantization.md): the same
+// three a layer of a quantised model can have. A name is parsed once where it
+// comes in (parse_precision: CLI options, Python arguments, model metadata)
+// and printed with precision_name.
+using Precision = LayerPrecision;
+
 struct EngineOptions {
-  std::string backend = "auto";    // auto | ref | onednn
-  // fp32 | bf16 | int8 (docs/quantization.md); int8 needs a quantised model.
-  std::string precision = "fp32";
+  // "auto" or a name of backend_names(); check_backend_name refuses others.
+  std::string backend = "auto";
+  Precision precision = Precision::fp32;  // int8 needs a quantised model
   int threads = 0;                 // 0 = all cores
   std::size_t tile = 0;            // 0 = whole image; else tile edge in pixels (plus halo)
   // Overlap of tiles in pixels (rounded up to the network's multiple); -1 = the
@@ -39,6 +45,9 @@ struct EngineOptions {
 // What EngineOptions::backend accepts in this build: "auto", then every backend
 // in the order auto tries them (src/engine/backend_table.cpp).
 std::vector<std::string> backend_names();
+// Throws, listing backend_names(), unless `name` is one of them. The CLI and
+// the Python binding check a name where it comes in; Engine checks it too.
+void check_backend_name(const std::string& name);
 
 // Threads an EngineOptions::threads value means (0 = every core).
 int resolve_threads(int threads);
@@ -53,7 +62,7 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   std::string backend_name() const;
-  std::string precision() const;  // fp32, bf16 or int8
+  Precision precision() const;
   const Graph& graph() const { return graph_; }
   std::size_t min_size() const;  // smallest height/width accepted
   std::size_t tile_halo() const;  // halo added around each tile (0 when not tiling)

@@ -21,8 +21,7 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
-  // fp32, bf16 or int8 (docs/quantization.md).
-  virtual std::string precision() const { return "fp32"; }
+  virtual LayerPrecision precision() const { return LayerPrecision::fp32; }
   // input: graph.in_channels x h x w planar floats; h, w multiples of
   // graph.multiple(). output: h x w floats (the network's single channel).
   virtual void run(const float* input, std::size_t h, std::size_t w, float* output) = 0;
@@ -30,7 +29,7 @@ class Backend {
 
 // precision fp32 | bf16 (emulated) | int8 (the model must carry quantisation params).
 std::unique_ptr<Backend> make_ref_backend(const Model& model, const Graph& graph, int threads,
-                                          const std::string& precision = "fp32",
+                                          LayerPrecision precision = LayerPrecision::fp32,
                                           const NodeObserver& observer = {});
 std::unique_ptr<Backend> make_ref_int8_backend(const Model& model, const Graph& graph, int threads);
 // Throws sira::Error when sira was built without oneDNN, or when this CPU or

@@ -19,7 +19,7 @@ const std::vector<BackendEntry>& backend_table() {
   static const std::vector<BackendEntry> table{
       {"onednn", false, onednn_unsupported,
        [](const BackendRequest& r) {
-         return make_onednn_backend(r.model, r.graph, r.threads, parse_precision(r.precision));
+         return make_onednn_backend(r.model, r.graph, r.threads, r.precision);
        }},
       {"ref", true, [](const Model&, LayerPrecision) { return std::string(); },
        [](const BackendRequest& r) { return make_ref_backend(r.model, r.graph, r.threads, r.precision, r.observer); }},

@@ -16,7 +16,7 @@ struct BackendRequest {
   const Model& model;
   const Graph& graph;
   int threads;
-  const std::string& precision;  // fp32 | bf16 | int8
+  LayerPrecision precision;
   const NodeObserver& observer;  // set only for a backend that `observes`
 };
 

@@ -21,24 +21,26 @@ namespace sira {
 
 namespace {
 
-std::unique_ptr<Backend> make_backend(const EngineOptions& o, const Model& model, const Graph& graph,
-                                      int threads) {
-  const LayerPrecision precision = parse_precision(o.precision);
-  const BackendRequest request{model, graph, threads, o.precision, o.observer};
-  const auto& table = backend_table();
-  if (o.backend == "auto") {  // the first backend that can run this model at this precision
-    for (const BackendEntry& e : table)
-      if ((e.observes || !o.observer) && e.unsupported(model, precision).empty()) return e.make(request);
-    fail("no backend of this build can run this model at ", o.precision);
-  }
-  for (const BackendEntry& e : table) {
-    if (e.name != o.backend) continue;
-    if (o.observer && !e.observes) fail("node observers need a backend that reports every node (ref)");
-    return e.make(request);  // a backend that cannot run the model says why
-  }
+// The table's entry called `name` (not "auto"), else an error listing the names.
+const BackendEntry& backend_named(const std::string& name) {
+  for (const BackendEntry& e : backend_table())
+    if (e.name == name) return e;
   std::string names;
   for (const std::string& n : backend_names()) names += (names.empty() ? "" : ", ") + n;
-  fail("unknown backend '", o.backend, "' (expected ", names, ")");
+  fail("unknown backend '", name, "' (expected ", names, ")");
+}
+
+std::unique_ptr<Backend> make_backend(const EngineOptions& o, const Model& model, const Graph& graph,
+                                      int threads) {
+  const BackendRequest request{model, graph, threads, o.precision, o.observer};
+  if (o.backend == "auto") {  // the first backend that can run this model at this precision
+    for (const BackendEntry& e : backend_table())
+      if ((e.observes || !o.observer) && e.unsupported(model, o.precision).empty()) return e.make(request);
+    fail("no backend of this build can run this model at ", precision_name(o.precision));
+  }
+  const BackendEntry& e = backend_named(o.backend);
+  if (o.observer && !e.observes) fail("node observers need a backend that reports every node (ref)");
+  return e.make(request);  // a backend that cannot run the model says why
 }
 
 // Throws naming the first NaN/Inf of one slice.
@@ -67,6 +69,10 @@ void add_residual(const Graph& g, const float* planes, std::size_t n, float* out
 
 }  // namespace
 
+void check_backend_name(const std::string& name) {
+  if (name != "auto") backend_named(name);
+}
+
 int resolve_threads(int threads) {
   if (threads < 0) fail("thread count ", threads, " is negative (0 means every core)");
   return threads > 0 ? threads : omp_get_num_procs();
@@ -74,10 +80,9 @@ int resolve_threads(int threads) {
 
 Engine::Engine(const Model& model, const EngineOptions& options)
     : model_(model), graph_(build_graph(model.config)), options_(options) {
-  if (options.precision != "fp32" && options.precision != "bf16" && options.precision != "int8")
-    fail("precision '", options.precision, "' is unknown (expected fp32, bf16 or int8)");
+  check_backend_name(options.backend);
   if (options.halo < -1) fail("tile halo ", options.halo, " is negative (-1 means the receptive radius)");
-  if (options.precision == "int8" && !model.quant)
+  if (options.precision == Precision::int8 && !model.quant)
     fail("precision int8 needs a quantised model (sira quantize makes one); this model is fp32");
   validate_graph(graph_, model_);  // backends trust the graph's channels and the model's tensors
   threads_ = resolve_threads(options.threads);
@@ -90,7 +95,7 @@ Engine::Engine(const Model& model, const EngineOptions& options)
 Engine::~Engine() = default;
 
 std::string Engine::backend_name() const { return backend_->name(); }
-std::string Engine::precision() const { return backend_->precision(); }
+Precision Engine::precision() const { return backend_->precision(); }
 
 std::size_t Engine::min_size() const { return std::size_t(graph_.multiple()); }
 

@@ -64,7 +64,7 @@ class OnednnBackend final : public Backend {
   }
 
   std::string name() const override { return "onednn"; }
-  std::string precision() const override { return precision_name(precision_); }
+  LayerPrecision precision() const override { return precision_; }
 
   void run(const float* input, std::size_t h, std::size_t w, float* output) override {
     const std::size_t m = std::size_t(network_.graph.multiple());

@@ -54,7 +54,7 @@ class RefBackend final : public Backend {
   }
 
   std::string name() const override { return "ref"; }
-  std::string precision() const override { return bf16_ ? "bf16" : "fp32"; }
+  LayerPrecision precision() const override { return bf16_ ? LayerPrecision::bf16 : LayerPrecision::fp32; }
 
   void run(const float* input, std::size_t h, std::size_t w, float* output) override {
     const std::size_t m = std::size_t(graph_.multiple());
@@ -197,14 +197,12 @@ class RefBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_ref_backend(const Model& model, const Graph& graph, int threads,
-                                          const std::string& precision, const NodeObserver& observer) {
-  if (precision == "int8") {
+                                          LayerPrecision precision, const NodeObserver& observer) {
+  if (precision == LayerPrecision::int8) {
     if (observer) fail("reference backend: node observers run at fp32 or bf16 only");
     return make_ref_int8_backend(model, graph, threads);
   }
-  if (precision != "fp32" && precision != "bf16")
-    fail("reference backend: precision '", precision, "' is unknown (expected fp32, bf16 or int8)");
-  return std::make_unique<RefBackend>(model, graph, threads, precision == "bf16", observer);
+  return std::make_unique<RefBackend>(model, graph, threads, precision == LayerPrecision::bf16, observer);
 }
 
 }  // namespace sira

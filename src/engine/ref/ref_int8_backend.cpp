@@ -56,7 +56,7 @@ class RefInt8Backend final : public Backend {
   }
 
   std::string name() const override { return "ref"; }
-  std::string precision() const override { return "int8"; }
+  LayerPrecision precision() const override { return LayerPrecision::int8; }
 
   void run(const float* input, std::size_t h, std::size_t w, float* output) override {
     const std::size_t m = std::size_t(graph_.multiple());
