@@ -123,10 +123,10 @@ std::unique_ptr<sira::Backend> make(const std::string& name, const sira::Model& 
   if (name == "onednn-int8" || name == "ref-int8") {
     sira::Model q = bench_quantised(m, g, 8);
     if (!sira::onednn_unsupported(q, sira::LayerPrecision::int8).empty()) q = bench_quantised(m, g, 7);
-    if (name == "ref-int8") return sira::make_ref_backend(q, g, threads, "int8");
+    if (name == "ref-int8") return sira::make_ref_backend(q, g, threads, sira::LayerPrecision::int8);
     return sira::make_onednn_backend(q, g, threads, sira::LayerPrecision::int8);
   }
-  if (name == "ref-bf16") return sira::make_ref_backend(m, g, threads, "bf16");
+  if (name == "ref-bf16") return sira::make_ref_backend(m, g, threads, sira::LayerPrecision::bf16);
   sira::fail("engine_bench: unknown backend '", name,
              "' (expected ref, ref-bf16, ref-int8, onednn, onednn-bf16 or onednn-int8)");
 }

@@ -18,6 +18,7 @@
 
 #include "command.hpp"
 #include "image_size_option.hpp"
+#include "precision_option.hpp"
 #include "core/arith_peak.hpp"
 #include "engine/backend.hpp"
 #include "engine/ref/fp32_conv_kernels.hpp"
@@ -118,8 +119,8 @@ Model quantised_for_bench(const Model& fp32, int weight_bits) {
 
 // An fp32 model timed at int8 is quantised here with fixed ranges: the speed
 // is the same as with calibrated ranges (sira quantize makes a usable model).
-Network for_precision(Model m, std::string what, const std::string& precision) {
-  if (precision != "int8" || m.quant) return {std::move(m), std::move(what)};
+Network for_precision(Model m, std::string what, Precision precision) {
+  if (precision != Precision::int8 || m.quant) return {std::move(m), std::move(what)};
   Model q = quantised_for_bench(m, 8);
   if (onednn_available() && !onednn_unsupported(q, LayerPrecision::int8).empty()) {
     q = quantised_for_bench(m, 7);
@@ -188,12 +189,13 @@ int run_bench(const BenchOptions& o) {
   if (o.peak) return run_peak(o, graph, net.description, h, w);
 
   // Measured before the engine starts its threads, on an otherwise idle process.
-  ArithPeak peak = measure_arith_peak(o.engine.precision);
+  const std::string precision = precision_name(o.engine.precision);
+  ArithPeak peak = measure_arith_peak(precision);
   std::unique_ptr<Engine> engine;
   try {
     engine = std::make_unique<Engine>(net.model, o.engine);
   } catch (const Error& e) {
-    fail("the engine refused --precision ", o.engine.precision, " --backend ", o.engine.backend, ": ",
+    fail("the engine refused --precision ", precision, " --backend ", o.engine.backend, ": ",
          e.what());
   }
   // A normalised input (what the network sees after the intensity map); the
@@ -216,9 +218,9 @@ int run_bench(const BenchOptions& o) {
   // one limited to x86-64-v3 is measured against the 256-bit peak, not AVX-512's.
   const bool ref_backend = engine->backend_name() == "ref";
   const std::string conv_kernel = !ref_backend                   ? ""
-                                  : o.engine.precision == "int8" ? ref::int8_conv_kernel_name(ref::int8_conv_kernel())
+                                  : o.engine.precision == Precision::int8 ? ref::int8_conv_kernel_name(ref::int8_conv_kernel())
                                                                  : ref::fp32_conv_kernel_name(ref::fp32_conv_kernel());
-  if (conv_kernel == "x86-64-v3") peak = measure_arith_peak(o.engine.precision, 0.15, 256);
+  if (conv_kernel == "x86-64-v3") peak = measure_arith_peak(precision, 0.15, 256);
   std::vector<double> warmup_ms, wall, cpu;
   for (int i = 0; i < o.warmup; ++i) {
     double c = 0;
@@ -241,7 +243,7 @@ int run_bench(const BenchOptions& o) {
                      {"network", net.description},
                      {"slices", net.model.config.slices},
                      {"size", {h, w}},
-                     {"precision", o.engine.precision},
+                     {"precision", precision},
                      {"backend", engine->backend_name()},
                      {"conv_kernel", conv_kernel.empty() ? nlohmann::json(nullptr) : nlohmann::json(conv_kernel)},
                      {"threads", threads},
@@ -265,7 +267,7 @@ int run_bench(const BenchOptions& o) {
   }
   std::printf("%s\n", net.description.c_str());
   std::printf("%zux%zu, %s, backend %s%s, %d thread(s), %s; %s GMAC per image\n", h, w,
-              o.engine.precision.c_str(), engine->backend_name().c_str(),
+              precision.c_str(), engine->backend_name().c_str(),
               conv_kernel.empty() ? "" : cat(" (conv kernel ", conv_kernel, ")").c_str(), threads,
               o.engine.tile ? cat("tile ", o.engine.tile, " + halo ", engine->tile_halo()).c_str() : "untiled",
               one_decimal(macs / 1e9).c_str());
@@ -278,7 +280,7 @@ int run_bench(const BenchOptions& o) {
                 gmacs, 100 * fraction, threads, peak.macs_per_second / 1e9, peak.instruction.c_str(),
                 floor_ms(peak, macs, threads));
   else
-    std::printf("%.1f GMAC/s (arithmetic peak for %s: %s)\n", gmacs, o.engine.precision.c_str(),
+    std::printf("%.1f GMAC/s (arithmetic peak for %s: %s)\n", gmacs, precision.c_str(),
                 peak.instruction.c_str());
   std::printf("peak RSS %.1f MB\n", rss);
   return 0;
@@ -293,9 +295,7 @@ Runner setup_bench(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--seed", opts->seed, "Seed of the random weights")->excludes(model)->capture_default_str();
   sub.add_option("--size", opts->size, "Image size: N (square) or HxW")->capture_default_str();
-  sub.add_option("--precision", opts->engine.precision, "Arithmetic precision (the engine may refuse one)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
-      ->capture_default_str();
+  add_precision_option(sub, opts->engine.precision, "Arithmetic precision (the engine may refuse one)");
   sub.add_option("--backend", opts->engine.backend, "auto, ref or onednn")
       ->check(CLI::IsMember(backend_names()))
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "command.hpp"
+#include "precision_option.hpp"
 #include "progress.hpp"
 #include "sira/denoise_stream.hpp"
 #include "sira/engine.hpp"
@@ -78,11 +79,9 @@ Runner setup_denoise(CLI::App& sub) {
                  "the result equal the untiled one). A smaller halo runs faster and differs from the "
                  "untiled result near tile edges (measured in docs/benchmarks.md)")
       ->check(CLI::NonNegativeNumber);
-  sub.add_option("--precision", opts->engine.precision,
-                 "Arithmetic precision: fp32; bf16 (any model; emulated by the ref backend where "
-                 "the CPU lacks it); int8 (a model from sira quantize). See docs/quantization.md")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
-      ->capture_default_str();
+  add_precision_option(sub, opts->engine.precision,
+                       "Arithmetic precision: fp32; bf16 (any model; emulated by the ref backend where "
+                       "the CPU lacks it); int8 (a model from sira quantize). See docs/quantization.md");
   sub.add_option("--int8-ranges", opts->int8.ranges,
                  "int8 activation ranges: input = re-observed on a few slices of this input before the "
                  "run (weights unchanged; a model's stored ranges fit only data of its calibration's "
@@ -158,7 +157,7 @@ int run_denoise(const DenoiseOptions& options, const mpi::Session* session) {
     if (!opts->preview.empty()) check_writable(opts->preview);
     Model model = load_model(opts->model);
     std::string ranges_note, ranges_record;
-    if (opts->engine.precision == "int8" && model.quant && opts->int8.ranges == "input") {
+    if (opts->engine.precision == Precision::int8 && model.quant && opts->int8.ranges == "input") {
       QuantizeOptions calibration;
       calibration.threads = opts->engine.threads;
       calibration.percentile = opts->int8.percentile;
@@ -168,7 +167,7 @@ int run_denoise(const DenoiseOptions& options, const mpi::Session* session) {
       ranges_note = cat(", int8 ranges from ", slices.size(), " input slice(s)");
       ranges_record = cat("input: ", slices.size(), " slice(s), centred window ", opts->int8.window,
                           ", percentile ", opts->int8.percentile);
-    } else if (opts->engine.precision == "int8") {
+    } else if (opts->engine.precision == Precision::int8) {
       ranges_note = ", int8 ranges of the model";
       ranges_record = "model";
     }
@@ -191,7 +190,7 @@ int run_denoise(const DenoiseOptions& options, const mpi::Session* session) {
     p.add("input", opts->input)
         .add("model", opts->model)
         .add("model_hash", file_hash(opts->model))
-        .add("precision", engine.precision())
+        .add("precision", precision_name(engine.precision()))
         .add("backend", engine.backend_name())
         .add("threads", engine.threads())
         .add("tile", opts->engine.tile)
@@ -215,7 +214,7 @@ int run_denoise(const DenoiseOptions& options, const mpi::Session* session) {
       if (rank_bar) rank_bar->finish();
       if (lead)
         status(cat("sira denoise: ", depth, " slice(s) on ", session->size(), " ranks (slabs of up to ",
-                   r.largest_slab, ") on backend ", engine.backend_name(), " ", engine.precision(), " (",
+                   r.largest_slab, ") on backend ", engine.backend_name(), " ", precision_name(engine.precision()), " (",
                    engine.threads(), " threads per rank", ranges_note, ") in ", r.seconds,
                    " s (slowest rank ", r.slowest_seconds, " s; rank 0: engine ", r.rank0.compute_seconds,
                    " s, waiting for I/O ", r.rank0.wait_seconds, " s); wrote ", opts->output, " (",
@@ -229,7 +228,7 @@ int run_denoise(const DenoiseOptions& options, const mpi::Session* session) {
     bar.finish();
     const StackInfo& input = r.input;
     status(cat("sira denoise: ", input.depth, " slice(s) of ", input.height, "x", input.width,
-               " on backend ", engine.backend_name(), " ", engine.precision(), " (", engine.threads(), " threads", ranges_note,
+               " on backend ", engine.backend_name(), " ", precision_name(engine.precision()), " (", engine.threads(), " threads", ranges_note,
                opts->engine.tile ? cat(", tile ", opts->engine.tile, " + halo ", engine.tile_halo())
                                  : std::string(),
                ") in ", r.seconds, " s (", r.seconds * 1000.0 / double(input.depth),

@@ -11,6 +11,7 @@
 #include "service_log.hpp"
 #include "stop_signals.hpp"
 #include "image_size_option.hpp"
+#include "precision_option.hpp"
 #include "serve/counters.hpp"
 #include "serve/fanout_worker.hpp"
 #include "serve/metrics_server.hpp"
@@ -49,7 +50,7 @@ int run_worker(ServeCliOptions& o, Engine& engine) {
   install_stop_signals();
   if (!global_options().quiet)
     log_line(cat("worker of ", o.worker.ingest, " with ", o.model, " on ", engine.backend_name(), " ",
-                 engine.precision(), ", ", engine.threads(), " threads, credit ", o.worker.credit));
+                 precision_name(engine.precision()), ", ", engine.threads(), " threads, credit ", o.worker.credit));
   const bool quiet = global_options().quiet;
   serve::run_worker(engine, o.worker, counters, stop_requested(), [quiet](const std::string& line) {
     if (!quiet || line.find("rejected") != std::string::npos || line.find("dropped") != std::string::npos)
@@ -125,9 +126,7 @@ Runner setup_serve(CLI::App& sub) {
   sub.add_option("--exit-after", o->serve.exit_after_series, "Stop after this many series have ended (0 = run until "
                                                              "SIGINT/SIGTERM)")
       ->capture_default_str();
-  sub.add_option("--precision", o->engine.precision, "fp32, bf16 or int8 (an int8 model from sira quantize)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
-      ->capture_default_str();
+  add_precision_option(sub, o->engine.precision, "fp32, bf16 or int8 (an int8 model from sira quantize)");
   sub.add_option("--threads", o->engine.threads, "Engine threads (0 = every core)")->capture_default_str();
   sub.add_option("--tile", o->engine.tile, "Tile edge in pixels (0 = whole image), as sira denoise")->capture_default_str();
   sub.add_option("--warm-up", o->warm_up,
@@ -172,7 +171,7 @@ Runner setup_serve(CLI::App& sub) {
     Engine engine(model, o->engine);
     if (!o->worker.ingest.empty()) return run_worker(*o, engine);
     if (o->serve.input.empty()) fail("give --input (a stream to read) or --worker (a sira fanout to work for)");
-    o->serve.description = cat("sira serve ", o->model, " ", engine.precision(), " from ", o->serve.input, " (",
+    o->serve.description = cat("sira serve ", o->model, " ", precision_name(engine.precision()), " from ", o->serve.input, " (",
                                o->serve.protocol, ")");
     serve::Counters counters;
     serve::LatestView view;  // before the server that reads it (destroyed after it)
@@ -186,7 +185,7 @@ Runner setup_serve(CLI::App& sub) {
     if (!global_options().quiet)
       log_line(cat("serving ", o->serve.input, " (", o->serve.protocol, ", ", o->serve.lane, " lane, ", o->serve.mode,
                  " mode) with ", o->model,
-                 " on ", engine.backend_name(), " ", engine.precision(), ", ", engine.threads(), " threads",
+                 " on ", engine.backend_name(), " ", precision_name(engine.precision()), ", ", engine.threads(), " threads",
                  o->serve.push_bind.empty() ? "" : "; PUSH " + o->serve.push_bind,
                  o->serve.pub_bind.empty() ? "" : "; PUB " + o->serve.pub_bind,
                  o->serve.output.empty() ? "" : "; HDF5 " + o->serve.output,

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     const sira::Stack output = engine.denoise(input);
     sira::write_stack(argv[3], output, sira::DType::f32);
     std::printf("sira %s: %zu slice(s) of %zux%zu denoised on %s (%s)\n", SIRA_VERSION, input.depth, input.height,
-                input.width, engine.backend_name().c_str(), engine.precision().c_str());
+                input.width, engine.backend_name().c_str(), sira::precision_name(engine.precision()));
   } catch (const sira::Error& e) {
     std::fprintf(stderr, "denoise_image: %s\n", e.what());
     return 1;

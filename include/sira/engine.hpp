@@ -1,6 +1,8 @@
-// The inference engine: runs a model on images and stacks with the chosen
-// backend, handling normalisation, reflect padding to the network's multiple,
-// 3-slice neighbourhoods (edges replicated) and overlapping tiles.
+// The inference engine: runs a compiled model on images and stacks, handling
+// normalisation, reflect padding to the network's multiple, 3-slice
+// neighbourhoods (edges replicated) and overlapping tiles. An Engine is one
+// session: its own per-shape plans and work buffers over a CompiledModel that
+// any number of sessions share (one Engine per thread; docs/library.md).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sira/compiled_model.hpp"
 #include "sira/graph.hpp"
 #include "sira/model.hpp"
 #include "sira/stack.hpp"
@@ -17,47 +20,25 @@ namespace sira {
 
 class Backend;
 
-// Called by the fp32/bf16 reference backend after every node with its output
-// (planar channels x height x width floats; the input node too): calibration
-// records activation ranges through it.
-using NodeObserver = std::function<void(int node, const float* data, std::size_t channels,
-                                        std::size_t height, std::size_t width)>;
-
-struct EngineOptions {
-  std::string backend = "auto";    // auto | ref | onednn
-  // fp32 | bf16 | int8 (docs/quantization.md); int8 needs a quantised model.
-  std::string precision = "fp32";
-  int threads = 0;                 // 0 = all cores
-  std::size_t tile = 0;            // 0 = whole image; else tile edge in pixels (plus halo)
-  // Overlap of tiles in pixels (rounded up to the network's multiple); -1 = the
-  // receptive radius, so tiled equals untiled. Smaller is faster: the samples
-  // near a tile's edge then see zero padding where their far context was.
-  long halo = -1;
-  NodeObserver observer{};         // set: runs the ref backend (fp32/bf16) and reports each node
-};
-
-// What EngineOptions::backend accepts in this build: "auto", then every backend
-// in the order auto tries them (src/engine/backend_table.cpp).
-std::vector<std::string> backend_names();
-
-// Threads an EngineOptions::threads value means (0 = every core).
-int resolve_threads(int threads);
-
 using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
 class Engine {
  public:
+  // A session on `compiled`, which it shares (with other sessions, on other threads).
+  explicit Engine(std::shared_ptr<const CompiledModel> compiled);
+  // A session on a model compiled for it alone: Engine(compile(model, options)).
   Engine(const Model& model, const EngineOptions& options);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  std::string backend_name() const;
-  std::string precision() const;  // fp32, bf16 or int8
-  const Graph& graph() const { return graph_; }
+  const CompiledModel& compiled() const { return *compiled_; }
+  std::string backend_name() const { return compiled_->backend_name(); }
+  Precision precision() const { return compiled_->precision(); }
+  const Graph& graph() const { return compiled_->graph(); }
   std::size_t min_size() const;  // smallest height/width accepted
   std::size_t tile_halo() const;  // halo added around each tile (0 when not tiling)
-  int threads() const { return threads_; }
+  int threads() const { return compiled_->threads(); }
 
   // Denoises slice `index` of `input` (its neighbours feed a 3-slice model);
   // writes height*width floats to `out`.
@@ -94,11 +75,8 @@ class Engine {
   void run_planes(const PlanarInput& in, const RowSink& sink,
                   const std::function<void(float*, std::size_t)>& finish);
   bool is_tiled(std::size_t padded_h, std::size_t padded_w) const;  // would this image be tiled?
-  Model model_;
-  Graph graph_;
-  EngineOptions options_;
-  int threads_ = 1;
-  std::unique_ptr<Backend> backend_;
+  std::shared_ptr<const CompiledModel> compiled_;
+  std::unique_ptr<Backend> backend_;  // this session's plans and buffers over compiled_'s weights
   // Work buffers kept between calls so a stack of equal slices allocates once.
   std::vector<float> channels_, padded_out_, tile_in_, tile_out_, band_;
 };

@@ -79,7 +79,7 @@ void run_denoise(const ArrayLayout& in, const OutputLayout& out, const LoadedMod
 
   const Model* model = &loaded.model;
   Model recalibrated;
-  if (engine_options.precision == "int8" && loaded.model.quant && int8.ranges == "input") {
+  if (engine_options.precision == Precision::int8 && loaded.model.quant && int8.ranges == "input") {
     QuantizeOptions calibration;
     calibration.threads = engine_options.threads;
     calibration.percentile = int8.percentile;
@@ -124,9 +124,10 @@ py::array_t<float> denoise(const py::array& input, const std::shared_ptr<LoadedM
   py::array_t<float> out(shape);
   const OutputLayout out_layout = output_layout(out, in);
 
-  EngineOptions engine_options;
+  EngineOptions engine_options;  // the names parsed once, here
+  check_backend_name(backend);
   engine_options.backend = backend;
-  engine_options.precision = precision;
+  engine_options.precision = parse_precision(precision);
   engine_options.threads = threads;
   engine_options.tile = tile;
   engine_options.halo = halo;

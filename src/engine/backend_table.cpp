@@ -5,7 +5,7 @@
 namespace sira {
 
 #ifndef SIRA_HAVE_ONEDNN
-std::unique_ptr<Backend> make_onednn_backend(const Model&, const Graph&, int, LayerPrecision) {
+std::shared_ptr<const PackedModel> pack_onednn(const Model&, const Graph&, int, LayerPrecision) {
   fail("the oneDNN backend is not available: sira was built without oneDNN "
        "(use --backend ref or auto)");
 }
@@ -16,7 +16,7 @@ std::string onednn_unsupported(const Model&, LayerPrecision) {
 #endif
 
 #ifndef SIRA_HAVE_XNNPACK
-std::unique_ptr<Backend> make_xnnpack_backend(const Model&, const Graph&, int, LayerPrecision) {
+std::shared_ptr<const PackedModel> pack_xnnpack(const Model&, const Graph&, int, LayerPrecision) {
   fail("the XNNPACK backend is not available: sira was built without XNNPACK "
        "(use --backend ref or auto)");
 }
@@ -28,14 +28,14 @@ const std::vector<BackendEntry>& backend_table() {
   static const std::vector<BackendEntry> table{
       {"onednn", false, onednn_unsupported,
        [](const BackendRequest& r) {
-         return make_onednn_backend(r.model, r.graph, r.threads, parse_precision(r.precision));
+         return pack_onednn(r.model, r.graph, r.threads, r.precision);
        }},
       {"xnnpack", false, xnnpack_unsupported,
        [](const BackendRequest& r) {
-         return make_xnnpack_backend(r.model, r.graph, r.threads, parse_precision(r.precision));
+         return pack_xnnpack(r.model, r.graph, r.threads, r.precision);
        }},
       {"ref", true, [](const Model&, LayerPrecision) { return std::string(); },
-       [](const BackendRequest& r) { return make_ref_backend(r.model, r.graph, r.threads, r.precision, r.observer); }},
+       [](const BackendRequest& r) { return pack_ref(r.model, r.graph, r.threads, r.precision, r.observer); }},
   };
   return table;
 }

@@ -16,7 +16,7 @@ struct BackendRequest {
   const Model& model;
   const Graph& graph;
   int threads;
-  const std::string& precision;  // fp32 | bf16 | int8
+  LayerPrecision precision;
   const NodeObserver& observer;  // set only for a backend that `observes`
 };
 
@@ -25,7 +25,8 @@ struct BackendEntry {
   bool observes = false;  // reports every node's output (calibration needs it)
   // Empty when this build and CPU can run `model` at `precision` here, else why not.
   std::function<std::string(const Model& model, LayerPrecision precision)> unsupported;
-  std::function<std::unique_ptr<Backend>(const BackendRequest&)> make;
+  // Packs the weights once, for every session (Backend) of a compiled model.
+  std::function<std::shared_ptr<const PackedModel>(const BackendRequest&)> pack;
 };
 
 // In the order `auto` tries them: the first that can run the model wins.

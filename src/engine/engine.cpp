@@ -1,45 +1,20 @@
-// The executor around a backend: builds the graph, picks the backend and the
-// thread count, and turns arbitrary images into the padded, normalised,
-// possibly tiled inputs a backend runs (docs/engine.md).
+// The executor around a backend session: turns arbitrary images into the
+// padded, normalised, possibly tiled inputs a backend runs (docs/engine.md).
+// Compiling (the graph, the backend, the packed weights) is compiled_model.cpp.
 #include "sira/engine.hpp"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/thread_limit.hpp"
 #include "engine/backend.hpp"
-#include "engine/backend_table.hpp"
 #include "engine/normalize.hpp"
 #include "engine/tiling.hpp"
 #include "engine/tiling_padding.hpp"
 #include "sira/error.hpp"
 
 namespace sira {
-
-
 namespace {
-
-std::unique_ptr<Backend> make_backend(const EngineOptions& o, const Model& model, const Graph& graph,
-                                      int threads) {
-  const LayerPrecision precision = parse_precision(o.precision);
-  const BackendRequest request{model, graph, threads, o.precision, o.observer};
-  const auto& table = backend_table();
-  if (o.backend == "auto") {  // the first backend that can run this model at this precision
-    for (const BackendEntry& e : table)
-      if ((e.observes || !o.observer) && e.unsupported(model, precision).empty()) return e.make(request);
-    fail("no backend of this build can run this model at ", o.precision);
-  }
-  for (const BackendEntry& e : table) {
-    if (e.name != o.backend) continue;
-    if (o.observer && !e.observes) fail("node observers need a backend that reports every node (ref)");
-    return e.make(request);  // a backend that cannot run the model says why
-  }
-  std::string names;
-  for (const std::string& n : backend_names()) names += (names.empty() ? "" : ", ") + n;
-  fail("unknown backend '", o.backend, "' (expected ", names, ")");
-}
 
 // Throws naming the first NaN/Inf of one slice.
 void check_slice_finite(const Stack& s, std::size_t index) {
@@ -67,43 +42,29 @@ void add_residual(const Graph& g, const float* planes, std::size_t n, float* out
 
 }  // namespace
 
-int resolve_threads(int threads) {
-  if (threads < 0) fail("thread count ", threads, " is negative (0 means every core)");
-  return threads > 0 ? threads : omp_get_num_procs();
+Engine::Engine(std::shared_ptr<const CompiledModel> compiled) : compiled_(std::move(compiled)) {
+  if (!compiled_) fail("Engine: no compiled model (compile(model, options) makes one)");
+  ThreadLimit limit(compiled_->threads());
+  backend_ = compiled_->packed().session();
 }
 
-Engine::Engine(const Model& model, const EngineOptions& options)
-    : model_(model), graph_(build_graph(model.config)), options_(options) {
-  if (options.precision != "fp32" && options.precision != "bf16" && options.precision != "int8")
-    fail("precision '", options.precision, "' is unknown (expected fp32, bf16 or int8)");
-  if (options.halo < -1) fail("tile halo ", options.halo, " is negative (-1 means the receptive radius)");
-  if (options.precision == "int8" && !model.quant)
-    fail("precision int8 needs a quantised model (sira quantize makes one); this model is fp32");
-  validate_graph(graph_, model_);  // backends trust the graph's channels and the model's tensors
-  threads_ = resolve_threads(options.threads);
-  // The caller's OpenMP setting is its own: the engine limits its threads for
-  // each call (oneDNN sizes its kernels by the creating thread's count).
-  ThreadLimit limit(threads_);
-  backend_ = make_backend(options_, model_, graph_, threads_);
-}
+Engine::Engine(const Model& model, const EngineOptions& options) : Engine(compile(model, options)) {}
 
 Engine::~Engine() = default;
 
-std::string Engine::backend_name() const { return backend_->name(); }
-std::string Engine::precision() const { return backend_->precision(); }
-
-std::size_t Engine::min_size() const { return std::size_t(graph_.multiple()); }
+std::size_t Engine::min_size() const { return std::size_t(graph().multiple()); }
 
 std::size_t Engine::tile_halo() const {
-  if (options_.tile == 0) return 0;
-  const long radius = options_.halo >= 0 ? options_.halo : graph_.receptive_radius();
-  return sira::tile_halo(int(std::min<long>(radius, graph_.receptive_radius())), graph_.multiple());
+  const EngineOptions& o = compiled_->options();
+  if (o.tile == 0) return 0;
+  const long radius = o.halo >= 0 ? o.halo : graph().receptive_radius();
+  return sira::tile_halo(int(std::min<long>(radius, graph().receptive_radius())), graph().multiple());
 }
 
 void Engine::denoise_slice(const Stack& input, std::size_t index, float* out) {
   if (index >= input.depth)
     fail("slice ", index, " is out of range (the stack has ", input.depth, " slices)");
-  const std::size_t reach = std::size_t(graph_.in_channels) / 2;
+  const std::size_t reach = std::size_t(graph().in_channels) / 2;
   const std::size_t first = index >= reach ? index - reach : 0;
   const std::size_t last = std::min(input.depth - 1, index + reach);
   std::vector<const float*> window;
@@ -123,8 +84,8 @@ void Engine::denoise_window(const std::vector<const float*>& slices, std::size_t
                             std::size_t h, std::size_t w, const RowSink& sink) {
   if (centre >= slices.size())
     fail("slice ", centre, " is out of range (the window has ", slices.size(), " slices)");
-  const std::size_t cin = std::size_t(graph_.in_channels);
-  const IntensityMap map = intensity_map(model_.norm, slices[centre], h, w);
+  const std::size_t cin = std::size_t(graph().in_channels);
+  const IntensityMap map = intensity_map(compiled_->model().norm, slices[centre], h, w);
   // Channel c holds slice centre + c - cin/2 (a 3-slice model sees [i-1, i, i+1]);
   // the window's ends repeat themselves as their missing neighbour.
   PlanarInput in{std::vector<const float*>(cin), h, w, float(map.offset), float(map.scale)};
@@ -148,32 +109,32 @@ Stack Engine::denoise(const Stack& input, const Progress& progress) {
 }
 
 void Engine::run_normalised(const float* input, std::size_t h, std::size_t w, float* out) {
-  ThreadLimit limit(threads_);
+  ThreadLimit limit(threads());
   const std::size_t m = min_size();
   // Already padded and not tiled: the backend reads the caller's buffer as is.
   if (h % m == 0 && w % m == 0 && h >= m && w >= m && !is_tiled(h, w)) {
     backend_->run(input, h, w, out);
-    add_residual(graph_, input, h * w, out);
+    add_residual(graph(), input, h * w, out);
     return;
   }
-  const std::size_t cin = std::size_t(graph_.in_channels);
+  const std::size_t cin = std::size_t(graph().in_channels);
   PlanarInput in{std::vector<const float*>(cin), h, w, 0.0f, 1.0f};
   for (std::size_t c = 0; c < cin; ++c) in.planes[c] = input + c * h * w;
   run_planes(in, copy_rows_into(out, w), [](float*, std::size_t) {});
 }
 
 bool Engine::is_tiled(std::size_t padded_h, std::size_t padded_w) const {
-  const std::size_t edge = round_up_to(options_.tile, min_size());
-  return options_.tile != 0 && (edge < padded_h || edge < padded_w);
+  const std::size_t edge = round_up_to(compiled_->options().tile, min_size());
+  return compiled_->options().tile != 0 && (edge < padded_h || edge < padded_w);
 }
 
 void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
                         const std::function<void(float*, std::size_t)>& finish) {
-  ThreadLimit limit(threads_);
+  ThreadLimit limit(threads());
   const std::size_t m = min_size(), h = in.h, w = in.w;
   if (h < m || w < m)
     fail("image ", h, "x", w, " is smaller than the minimum ", m, "x", m,
-         " this model accepts (", graph_.levels, " pooling levels)");
+         " this model accepts (", graph().levels, " pooling levels)");
   const std::size_t ph = round_up_to(h, m), pw = round_up_to(w, m);
   const std::size_t cin = in.planes.size();
   if (!is_tiled(ph, pw)) {
@@ -182,7 +143,7 @@ void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
                   channels_.data());
     padded_out_.resize(ph * pw);
     backend_->run(channels_.data(), ph, pw, padded_out_.data());
-    add_residual(graph_, channels_.data(), ph * pw, padded_out_.data());
+    add_residual(graph(), channels_.data(), ph * pw, padded_out_.data());
     if (pw != w) crop_top_left(padded_out_.data(), pw, h, w, padded_out_.data());
     finish(padded_out_.data(), h * w);
     sink(0, h, padded_out_.data());
@@ -191,7 +152,7 @@ void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
   // Each tile is cut, padded and normalised straight from the caller's planes
   // and each finished row of tiles goes to the sink, so memory beyond the
   // caller's input is one tile's and one band's, whatever the image size.
-  const std::vector<Tile> tiles = plan_tiles(ph, pw, options_.tile, tile_halo(), m);
+  const std::vector<Tile> tiles = plan_tiles(ph, pw, compiled_->options().tile, tile_halo(), m);
   for (std::size_t i = 0; i < tiles.size();) {
     const std::size_t band_y0 = tiles[i].core.y0;
     const std::size_t band_rows = std::min(tiles[i].core.y1, h) - band_y0;
@@ -203,7 +164,7 @@ void Engine::run_planes(const PlanarInput& in, const RowSink& sink,
       tile_out_.resize(r.height() * r.width());
       gather_padded(in.planes, h, w, ph, pw, r, in.offset, in.scale, tile_in_.data());
       backend_->run(tile_in_.data(), r.height(), r.width(), tile_out_.data());
-      add_residual(graph_, tile_in_.data(), r.height() * r.width(), tile_out_.data());
+      add_residual(graph(), tile_in_.data(), r.height() * r.width(), tile_out_.data());
       if (t.core.x0 >= w) continue;  // wholly in the padding
       for (std::size_t y = band_y0; y < band_y0 + band_rows; ++y) {
         const float* src = tile_out_.data() + (y - r.y0) * r.width() + (t.core.x0 - r.x0);

@@ -59,7 +59,7 @@ void run_calibration(const Model& model, const std::vector<CalibrationImages>& c
   const std::size_t per_pass = calibration_slices(calibration, o);
   EngineOptions eo;
   eo.backend = "ref";
-  eo.precision = "fp32";
+  eo.precision = Precision::fp32;
   eo.threads = o.threads;
   eo.observer = observe;
   Engine engine(model, eo);

@@ -14,7 +14,7 @@ namespace sira {
 namespace {
 
 // Every calibration slice run through `model` at `precision`, concatenated.
-std::vector<float> outputs(const Model& model, const std::string& precision,
+std::vector<float> outputs(const Model& model, Precision precision,
                            const std::vector<CalibrationImages>& calibration, const QuantizeOptions& o,
                            std::vector<std::size_t>* slice_sizes = nullptr) {
   EngineOptions eo;
@@ -43,7 +43,7 @@ struct Fp32Outputs {
 Fp32Outputs fp32_outputs(const Model& fp32, const std::vector<CalibrationImages>& calibration,
                          const QuantizeOptions& o) {
   Fp32Outputs f;
-  f.data = outputs(fp32, "fp32", calibration, o, &f.slices);
+  f.data = outputs(fp32, Precision::fp32, calibration, o, &f.slices);
   const auto [lo, hi] = std::minmax_element(f.data.begin(), f.data.end());
   f.range = double(*hi) - double(*lo);
   if (!(f.range > 0)) fail("mixed precision: the fp32 outputs on the calibration set are constant");
@@ -64,7 +64,7 @@ double mean_psnr(const std::vector<float>& image, const Fp32Outputs& f) {
 
 double int8_vs_fp32_psnr(const Model& fp32, const Model& quantized,
                          const std::vector<CalibrationImages>& calibration, const QuantizeOptions& o) {
-  return mean_psnr(outputs(quantized, "int8", calibration, o), fp32_outputs(fp32, calibration, o));
+  return mean_psnr(outputs(quantized, Precision::int8, calibration, o), fp32_outputs(fp32, calibration, o));
 }
 
 void keep_layer_in_float(Model& q, const Model& fp32, const std::string& layer, LayerPrecision precision) {
@@ -79,7 +79,7 @@ Model mixed_precision(const Model& fp32, const Model& quantized, const std::vect
   if (!quantized.quant) fail("mixed precision needs a quantised model");
   MixedPrecisionReport r;
   const Fp32Outputs f = fp32_outputs(fp32, calibration, o);
-  const auto measure = [&](const Model& m) { return mean_psnr(outputs(m, "int8", calibration, o), f); };
+  const auto measure = [&](const Model& m) { return mean_psnr(outputs(m, Precision::int8, calibration, o), f); };
   r.all_int8_psnr = r.final_psnr = measure(quantized);
   Model best = quantized;
   if (r.all_int8_psnr < target) {

@@ -166,7 +166,7 @@ Model quantised(const Graph& g, Model model, const std::vector<float>& input, st
     hi[node] = *b;
   };
   std::vector<float> out(h * w);
-  make_ref_backend(model, g, 1, "fp32", observe)->run(input.data(), h, w, out.data());
+  make_ref_backend(model, g, 1, LayerPrecision::fp32, observe)->run(input.data(), h, w, out.data());
   std::vector<int> group(g.nodes.size());
   std::iota(group.begin(), group.end(), 0);
   const auto root = [&](int i) {
@@ -287,7 +287,7 @@ TEST(BackendOps, EveryOpIsBitIdenticalBetweenRefAndOnednnAtInt8) {
     validate_graph(c.graph, model);
     const std::string why = onednn_unsupported(model, LayerPrecision::int8);
     if (!why.empty()) GTEST_SKIP() << "oneDNN cannot run int8 here: " << why;
-    auto ref = make_ref_backend(model, c.graph, 2, "int8");
+    auto ref = make_ref_backend(model, c.graph, 2, LayerPrecision::int8);
     auto dnn = make_onednn_backend(model, c.graph, 2, LayerPrecision::int8);
     for (Size s : kSizes) {
       SCOPED_TRACE(testing::Message() << c.op << ", " << s.h << "x" << s.w);
@@ -318,12 +318,13 @@ TEST(BackendOps, ResidualAddsTheCentreInputOnEitherBackend) {
   std::vector<std::string> backends{"ref"};
   if (onednn_available()) backends.push_back("onednn");
   std::map<std::string, std::vector<float>> outputs;
-  for (std::string precision : {"fp32", "int8"})
+  for (Precision precision : {Precision::fp32, Precision::int8})
     for (const std::string& backend : backends) {
-      if (backend == "onednn" && precision == "int8" && !onednn_unsupported(int8, LayerPrecision::int8).empty())
+      if (backend == "onednn" && precision == Precision::int8 && !onednn_unsupported(int8, precision).empty())
         continue;
-      SCOPED_TRACE(backend + " " + precision);
-      Model residual = precision == "int8" ? int8 : fp32, plain = residual;
+      const std::string name = backend + " " + precision_name(precision);
+      SCOPED_TRACE(name);
+      Model residual = precision == Precision::int8 ? int8 : fp32, plain = residual;
       plain.config.residual = false;
       std::vector<float> with(h * w), without(h * w);
       Engine(residual, {.backend = backend, .precision = precision, .threads = 2})
@@ -331,7 +332,7 @@ TEST(BackendOps, ResidualAddsTheCentreInputOnEitherBackend) {
       Engine(plain, {.backend = backend, .precision = precision, .threads = 2})
           .run_normalised(input.data(), h, w, without.data());
       for (std::size_t i = 0; i < h * w; ++i) ASSERT_EQ(with[i], without[i] + input[h * w + i]) << "pixel " << i;
-      outputs[backend + " " + precision] = with;
+      outputs[name] = with;
     }
   if (!onednn_available()) GTEST_SKIP() << "sira was built without oneDNN: ref only";
   const std::vector<float>& a = outputs.at("ref fp32");

@@ -49,8 +49,26 @@ TEST(Engine, SelectsTheRequestedBackend) {
     EXPECT_NE(message_of([&] { sira::Engine(model, {.backend = "onednn"}); }).find("without oneDNN"),
               std::string::npos);
   }
-  EXPECT_THROW(sira::Engine(model, {.backend = "ref", .precision = "fp8"}), sira::Error);
   EXPECT_THROW(sira::Engine(model, {.backend = "ref", .threads = -1}), sira::Error);
+}
+
+// Options are typed: a precision or backend name is parsed (and refused) once,
+// where it comes in, with the names that are accepted.
+TEST(Engine, PrecisionAndBackendNamesAreParsedOnceAtTheEdge) {
+  for (sira::Precision p : {sira::Precision::fp32, sira::Precision::bf16, sira::Precision::int8})
+    EXPECT_EQ(sira::parse_precision(sira::precision_name(p)), p);
+  EXPECT_EQ(sira::precision_name(sira::Precision::bf16), std::string("bf16"));
+  EXPECT_NE(message_of([] { sira::parse_precision("fp8"); }).find("precision 'fp8' is unknown"), std::string::npos);
+  EXPECT_NE(message_of([] { sira::parse_precision("FP32"); }).find("'FP32' is unknown"), std::string::npos);
+  for (const std::string& name : sira::backend_names()) EXPECT_NO_THROW(sira::check_backend_name(name));
+  std::string names;
+  for (const std::string& n : sira::backend_names()) names += (names.empty() ? "" : ", ") + n;
+  EXPECT_NE(message_of([] { sira::check_backend_name("cuda"); }).find("unknown backend 'cuda' (expected " + names + ")"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { sira::check_backend_name(""); }).find("unknown backend ''"), std::string::npos);
+  const sira::Model model = small_model(1);
+  EXPECT_EQ(sira::Engine(model, {.backend = "ref", .precision = sira::Precision::bf16}).precision(),
+            sira::Precision::bf16);
 }
 
 // The engine limits its threads for its own calls only: a library caller's

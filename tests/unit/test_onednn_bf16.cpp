@@ -53,7 +53,7 @@ TEST(OnednnBf16, MatchesTheRefEmulation) {
       if (!onednn_unsupported(model, LayerPrecision::bf16).empty())
         GTEST_SKIP() << "oneDNN has no bf16 convolution on this CPU";
       const Graph graph = build_graph(cfg);
-      auto ref = make_ref_backend(model, graph, 2, "bf16");
+      auto ref = make_ref_backend(model, graph, 2, LayerPrecision::bf16);
       auto dnn = make_onednn_backend(model, graph, 2, LayerPrecision::bf16);
       const std::size_t h = 24, w = 40;
       const auto input = random_input(slices, h, w, 3);

@@ -344,7 +344,7 @@ TEST(OnednnInt8, MatchesTheRefBackend) {
     cfg.upsample = up;
     const Model model = quantised(cfg, 12, native_vnni() ? 8 : 7, true);
     const Graph graph = build_graph(cfg);
-    auto ref = make_ref_backend(model, graph, 2, "int8");
+    auto ref = make_ref_backend(model, graph, 2, LayerPrecision::int8);
     auto dnn = make_onednn_backend(model, graph, 2, LayerPrecision::int8);
     const auto input = random_input(3, 40, 24, 8);
     std::vector<float> want(40 * 24), got(40 * 24);
@@ -377,11 +377,11 @@ TEST(OnednnInt8, EngineAutoPaddingAndTilingAreExact) {
   if (!onednn_available()) GTEST_SKIP() << "built without oneDNN";
   const TomoganConfig cfg = small_config(3, Upsample::bilinear);
   const Model model = quantised(cfg, 17, native_vnni() ? 8 : 7, true);
-  Engine whole(model, {.backend = "auto", .precision = "int8", .threads = 2, .tile = 0});
-  Engine tiled(model, {.backend = "onednn", .precision = "int8", .threads = 2, .tile = 16});
-  Engine ref(model, {.backend = "ref", .precision = "int8", .threads = 2, .tile = 0});
+  Engine whole(model, {.backend = "auto", .precision = Precision::int8, .threads = 2, .tile = 0});
+  Engine tiled(model, {.backend = "onednn", .precision = Precision::int8, .threads = 2, .tile = 16});
+  Engine ref(model, {.backend = "ref", .precision = Precision::int8, .threads = 2, .tile = 0});
   EXPECT_EQ(whole.backend_name(), "onednn");
-  EXPECT_EQ(whole.precision(), "int8");
+  EXPECT_EQ(whole.precision(), Precision::int8);
   const std::size_t h = 45, w = 58;
   const auto input = random_input(3, h, w, 9);
   std::vector<float> a(h * w), b(h * w), c(h * w);
@@ -391,7 +391,7 @@ TEST(OnednnInt8, EngineAutoPaddingAndTilingAreExact) {
   EXPECT_EQ(a, b);
   EXPECT_EQ(a, c);
   if (!native_vnni()) {
-    Engine eight(quantised(cfg, 17, 8, true), {.backend = "auto", .precision = "int8", .threads = 1});
+    Engine eight(quantised(cfg, 17, 8, true), {.backend = "auto", .precision = Precision::int8, .threads = 1});
     EXPECT_EQ(eight.backend_name(), "ref") << "8-bit weights without VNNI must not run on oneDNN";
   }
 }

@@ -206,9 +206,9 @@ TEST(QatGenerator, FakeQuantForwardMatchesTheRefInt8EngineOnTheExportedModel) {
       QuantizeOptions qo;
       qo.weight_bits = bits;
       const Model q = quantize_weights(m, params, qo);
-      const Stack int8 = Engine(q, {.backend = "ref", .precision = "int8", .threads = 2, .tile = 0, .observer = {}})
+      const Stack int8 = Engine(q, {.backend = "ref", .precision = Precision::int8, .threads = 2, .tile = 0, .observer = {}})
                              .denoise(image);
-      const Stack fp32 = Engine(m, {.backend = "ref", .precision = "fp32", .threads = 2, .tile = 0, .observer = {}})
+      const Stack fp32 = Engine(m, {.backend = "ref", .precision = Precision::fp32, .threads = 2, .tile = 0, .observer = {}})
                              .denoise(image);
 
       train::Generator g(m.config);
@@ -323,7 +323,7 @@ TEST(Qat, ShortRunLowersThePixelLossAndExportsAnInt8Model) {
   for (const auto& [name, l] : m.quant->layers)
     for (auto v : l.weight) ASSERT_LE(std::abs(int(v)), 63) << name;
   // The exported file runs on the int8 engine.
-  const Stack out = Engine(m, {.backend = "ref", .precision = "int8", .threads = 1, .tile = 0, .observer = {}})
+  const Stack out = Engine(m, {.backend = "ref", .precision = Precision::int8, .threads = 1, .tile = 0, .observer = {}})
                         .denoise(blob_image(1, 40, 48, 9));
   for (float v : out.data) ASSERT_TRUE(std::isfinite(v));
 }

@@ -36,7 +36,7 @@ double psnr(const sira::Stack& a, const sira::Stack& ref) {
 }
 
 sira::Stack run(const sira::Model& m, const std::string& precision, const sira::Stack& in, std::size_t tile = 0) {
-  sira::Engine e(m, {.backend = "ref", .precision = precision, .threads = 2, .tile = tile});
+  sira::Engine e(m, {.backend = "ref", .precision = sira::parse_precision(precision), .threads = 2, .tile = tile});
   return e.denoise(in);
 }
 

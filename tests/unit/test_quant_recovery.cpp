@@ -42,7 +42,7 @@ sira::Stack test_image(std::size_t depth, std::size_t h, std::size_t w, unsigned
 }
 
 sira::Stack run(const sira::Model& m, const std::string& precision, const sira::Stack& in) {
-  sira::Engine e(m, {.backend = "ref", .precision = precision, .threads = 2});
+  sira::Engine e(m, {.backend = "ref", .precision = sira::parse_precision(precision), .threads = 2});
   return e.denoise(in);
 }
 

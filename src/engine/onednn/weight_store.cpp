@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "engine/backend.hpp"
 #include "sira/error.hpp"
 
 namespace sira::onednn {
@@ -35,6 +36,7 @@ void WeightStore::add_bytes(const std::string& key, const void* data, std::size_
 }
 
 memory WeightStore::packed(const std::string& key, const memory::desc& want) {
+  const std::lock_guard<std::mutex> lock(mutex_);
   auto found = entries_.find(key);
   if (found == entries_.end()) fail("oneDNN backend: no weights registered as '", key, "'");
   Entry& entry = found->second;
@@ -45,6 +47,7 @@ memory WeightStore::packed(const std::string& key, const memory::desc& want) {
   dnnl::reorder(user, target).execute(stream_, user, target);
   stream_.wait();
   entry.packed.emplace_back(want, target);
+  count_packed_weight_tensor();
   return target;
 }
 

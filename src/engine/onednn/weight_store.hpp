@@ -4,11 +4,13 @@
 // so a stream of tiles or a second input shape never repacks. Tensors are f32
 // (fp32 and bf16 models: the reorder converts to bf16) or, for int8 layers, s8
 // weights and s32 biases (the reorder also computes any zero-point compensation
-// the int8 kernels want).
+// the int8 kernels want). One store serves every session of a compiled model:
+// packed() locks, so concurrent sessions pack each layout once between them.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,8 +21,7 @@ namespace sira::onednn {
 
 class WeightStore {
  public:
-  WeightStore(const dnnl::engine& engine, const dnnl::stream& stream)
-      : engine_(engine), stream_(stream) {}
+  explicit WeightStore(const dnnl::engine& engine) : engine_(engine), stream_(engine) {}
 
   // Registers `data`, laid out as `tag` over the logical oneDNN `dims`
   // (e.g. oihw for a PyTorch Conv2d weight, iohw for a ConvTranspose2d weight).
@@ -32,6 +33,7 @@ class WeightStore {
            const dnnl::memory::dims& dims, dnnl::memory::format_tag tag);
 
   // The tensor `key` in the layout `want` (reordered on the first request).
+  // Thread-safe; the memory returned is only ever read.
   dnnl::memory packed(const std::string& key, const dnnl::memory::desc& want);
 
  private:
@@ -43,7 +45,8 @@ class WeightStore {
     std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;
   };
   dnnl::engine engine_;
-  dnnl::stream stream_;
+  dnnl::stream stream_;  // for the reorders, under mutex_
+  std::mutex mutex_;
   std::map<std::string, Entry> entries_;
 };
 

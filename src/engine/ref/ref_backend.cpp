@@ -1,7 +1,8 @@
 // The reference backend: executes the Graph node by node with the kernels of
-// this folder. Weights are validated and packed once; activation buffers are
-// planned once per input shape (liveness-based reuse, cached), so running a
-// stream of equal-size tiles allocates nothing.
+// this folder. Weights are packed once per compiled model (RefWeights, shared
+// by its sessions); each session (RefBackend) plans its activation buffers once
+// per input shape (liveness-based reuse, cached), so running a stream of
+// equal-size tiles allocates nothing.
 #include <omp.h>
 
 #include <algorithm>
@@ -42,19 +43,72 @@ struct Plan {
   std::size_t conv_scratch = 0;        // floats of conv scratch, all threads
 };
 
-class RefBackend final : public Backend {
- public:
-  RefBackend(const Model& model, const Graph& graph, int threads, bool bf16, NodeObserver observer)
-      : graph_(graph),
-        threads_(threads > 0 ? threads : omp_get_max_threads()),
-        bf16_(bf16),
-        observer_(std::move(observer)) {
+// What a compiled model fixes: the graph, the options and the packed weights.
+// Immutable after construction, shared by every session.
+struct RefWeights final : PackedModel {
+  RefWeights(const Model& model, const Graph& g, int thread_count, bool bf16_emulation, NodeObserver node_observer)
+      : graph(g),
+        threads(thread_count > 0 ? thread_count : omp_get_max_threads()),
+        bf16(bf16_emulation),
+        observer(std::move(node_observer)) {
     ref::fp32_conv_kernel();  // a bad SIRA_FP32_CONV_KERNEL is an error here, not inside a run
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) prepare_weights(model, i);
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) prepare(model, i);
   }
 
   std::string name() const override { return "ref"; }
-  std::string precision() const override { return bf16_ ? "bf16" : "fp32"; }
+  LayerPrecision precision() const override { return bf16 ? LayerPrecision::bf16 : LayerPrecision::fp32; }
+  std::unique_ptr<Backend> session() const override;
+
+  Graph graph;
+  int threads;
+  bool bf16;              // emulate bf16 (docs/quantization.md): rounded weights and activations
+  NodeObserver observer;  // sees every node's output (calibration)
+  std::map<std::size_t, ConvWeights> convs;
+  std::map<std::size_t, TransposedWeights> transposed;
+
+ private:
+  static std::vector<float> rounded_bf16(std::vector<float> values) {
+    for (float& v : values) v = quant::round_bf16(v);
+    return values;
+  }
+
+  void prepare(const Model& model, std::size_t i) {
+    const Node& n = graph.nodes[i];
+    if (n.op == OpKind::conv) {
+      const std::size_t cout = std::size_t(n.channels), k = std::size_t(n.kernel);
+      const std::size_t cin = std::size_t(graph.nodes[n.inputs[0]].channels);
+      const ModelTensor& w = model.tensor(n.name + ".weight");
+      const ModelTensor& b = model.tensor(n.name + ".bias");
+      ConvWeights& cw = convs[i];
+      cw.bias = b.data;
+      cw.storage.resize(ref::packed_conv_size(cout, cin, k));
+      cw.packed = {cin, cout, k, cw.storage.data(), cw.bias.data()};
+      count_packed_weight_tensor();
+      ref::pack_conv_weights(bf16 ? rounded_bf16(w.data).data() : w.data.data(), cw.packed);
+    } else if (n.op == OpKind::upsample && n.upsample == Upsample::transposed) {
+      TransposedWeights& tw = transposed[i];
+      tw.weights = model.tensor(n.name + ".weight").data;
+      if (bf16) tw.weights = rounded_bf16(tw.weights);
+      tw.bias = model.tensor(n.name + ".bias").data;
+      count_packed_weight_tensor();
+    }
+  }
+};
+
+// A session: per-shape plans and the buffers they share, over RefWeights.
+class RefBackend final : public Backend {
+ public:
+  explicit RefBackend(std::shared_ptr<const RefWeights> weights)
+      : weights_(std::move(weights)),
+        graph_(weights_->graph),
+        threads_(weights_->threads),
+        bf16_(weights_->bf16),
+        observer_(weights_->observer),
+        convs_(weights_->convs),
+        transposed_(weights_->transposed) {}
+
+  std::string name() const override { return weights_->name(); }
+  LayerPrecision precision() const override { return weights_->precision(); }
 
   void run(const float* input, std::size_t h, std::size_t w, float* output) override {
     const std::size_t m = std::size_t(graph_.multiple());
@@ -95,31 +149,6 @@ class RefBackend final : public Backend {
   void round_to_bf16(float* data, std::size_t n) const {
 #pragma omp parallel for num_threads(threads_) schedule(static) if (ref::worth_threads(n))
     for (std::size_t k = 0; k < n; ++k) data[k] = quant::round_bf16(data[k]);
-  }
-
-  static std::vector<float> rounded_bf16(std::vector<float> values) {
-    for (float& v : values) v = quant::round_bf16(v);
-    return values;
-  }
-
-  void prepare_weights(const Model& model, std::size_t i) {
-    const Node& n = graph_.nodes[i];
-    if (n.op == OpKind::conv) {
-      const std::size_t cout = std::size_t(n.channels), k = std::size_t(n.kernel);
-      const std::size_t cin = std::size_t(graph_.nodes[n.inputs[0]].channels);
-      const ModelTensor& w = model.tensor(n.name + ".weight");
-      const ModelTensor& b = model.tensor(n.name + ".bias");
-      ConvWeights& cw = convs_[i];
-      cw.bias = b.data;
-      cw.storage.resize(ref::packed_conv_size(cout, cin, k));
-      cw.packed = {cin, cout, k, cw.storage.data(), cw.bias.data()};
-      ref::pack_conv_weights(bf16_ ? rounded_bf16(w.data).data() : w.data.data(), cw.packed);
-    } else if (n.op == OpKind::upsample && n.upsample == Upsample::transposed) {
-      TransposedWeights& tw = transposed_[i];
-      tw.weights = model.tensor(n.name + ".weight").data;
-      if (bf16_) tw.weights = rounded_bf16(tw.weights);
-      tw.bias = model.tensor(n.name + ".bias").data;
-    }
   }
 
   const Plan& plan_for(std::size_t h, std::size_t w) {
@@ -181,30 +210,33 @@ class RefBackend final : public Backend {
     }
   }
 
-  Graph graph_;
-  int threads_;
-  bool bf16_;              // emulate bf16 (docs/quantization.md): rounded weights and activations
-  NodeObserver observer_;  // sees every node's output (calibration)
+  std::shared_ptr<const RefWeights> weights_;
+  const Graph& graph_;
+  const int threads_;
+  const bool bf16_;
+  const NodeObserver& observer_;
+  const std::map<std::size_t, ConvWeights>& convs_;
+  const std::map<std::size_t, TransposedWeights>& transposed_;
   std::vector<float> bf16_input_;
-  std::map<std::size_t, ConvWeights> convs_;
-  std::map<std::size_t, TransposedWeights> transposed_;
   std::map<std::pair<std::size_t, std::size_t>, Plan> plans_;
   std::vector<std::vector<float>> slots_;  // activation buffers shared by the plans
   std::vector<float> conv_scratch_;
   std::vector<float*> node_buffers_;
 };
 
+std::unique_ptr<Backend> RefWeights::session() const {
+  return std::make_unique<RefBackend>(std::static_pointer_cast<const RefWeights>(shared_from_this()));
+}
+
 }  // namespace
 
-std::unique_ptr<Backend> make_ref_backend(const Model& model, const Graph& graph, int threads,
-                                          const std::string& precision, const NodeObserver& observer) {
-  if (precision == "int8") {
+std::shared_ptr<const PackedModel> pack_ref(const Model& model, const Graph& graph, int threads,
+                                            LayerPrecision precision, const NodeObserver& observer) {
+  if (precision == LayerPrecision::int8) {
     if (observer) fail("reference backend: node observers run at fp32 or bf16 only");
-    return make_ref_int8_backend(model, graph, threads);
+    return pack_ref_int8(model, graph, threads);
   }
-  if (precision != "fp32" && precision != "bf16")
-    fail("reference backend: precision '", precision, "' is unknown (expected fp32, bf16 or int8)");
-  return std::make_unique<RefBackend>(model, graph, threads, precision == "bf16", observer);
+  return std::make_shared<const RefWeights>(model, graph, threads, precision == LayerPrecision::bf16, observer);
 }
 
 }  // namespace sira

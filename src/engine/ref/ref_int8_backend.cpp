@@ -1,4 +1,5 @@
-// The reference int8 backend (docs/quantization.md): quantises the normalised
+// The reference int8 backend (docs/quantization.md): layers packed once per
+// compiled model (Int8Weights), plans and buffers per session. It quantises the normalised
 // input with the model's `input` parameters, runs every node on uint8 codes
 // (int8 layers with int32 accumulation and requantisation, layers marked
 // fp32/bf16 on their dequantised input) and returns the final conv's fp32 output.
@@ -38,25 +39,96 @@ struct Int8Plan {
   std::size_t float_buffer = 0;                    // a float layer's input plus output
 };
 
-class RefInt8Backend final : public Backend {
- public:
-  RefInt8Backend(const Model& model, const Graph& graph, int threads)
-      : graph_(graph), threads_(threads > 0 ? threads : omp_get_max_threads()) {
+// What a compiled int8 model fixes: the graph, the activation parameters and
+// the packed layers. Immutable after construction, shared by every session.
+struct Int8Weights final : PackedModel {
+  Int8Weights(const Model& model, const Graph& g, int thread_count)
+      : graph(g), threads(thread_count > 0 ? thread_count : omp_get_max_threads()) {
     if (!model.quant)
       fail("precision int8 needs a quantised model (make one with sira quantize); this model is fp32");
     ref::int8_conv_kernel();  // a bad SIRA_INT8_CONV_KERNEL is an error here, not inside a run
     const QuantParams& q = *model.quant;
     const std::size_t count = graph.nodes.size();
-    params_.resize(count);
+    params.resize(count);
     for (std::size_t i = 0; i < count; ++i) {
       const Node& n = graph.nodes[i];
-      if (int(i) != graph.output) params_[i] = q.activations.at(n.name);
-      if (n.has_weights()) prepare_layer(model, i);
+      if (int(i) != graph.output) params[i] = q.activations.at(n.name);
+      if (n.has_weights()) {
+        prepare_layer(model, i);
+        count_packed_weight_tensor();
+      }
     }
   }
 
   std::string name() const override { return "ref"; }
-  std::string precision() const override { return "int8"; }
+  LayerPrecision precision() const override { return LayerPrecision::int8; }
+  std::unique_ptr<Backend> session() const override;
+
+  Graph graph;
+  int threads;
+  std::vector<ActivationParams> params;  // each node's output codes (unused for the output node)
+  std::map<std::size_t, ref::Int8Conv> int8_layers;
+  std::map<std::size_t, std::vector<std::int8_t>> transposed_weights;
+  std::map<std::size_t, FloatLayer> float_layers;
+
+ private:
+  void prepare_layer(const Model& model, std::size_t i) {
+    const Node& n = graph.nodes[i];
+    const QuantLayer& l = model.quant->layers.at(n.name);
+    const std::size_t cin = std::size_t(graph.nodes[n.inputs[0]].channels), cout = std::size_t(n.channels);
+    const bool transposed = n.op == OpKind::upsample;
+    if (l.precision != LayerPrecision::int8) {
+      FloatLayer& f = float_layers[i];
+      f.bf16 = l.precision == LayerPrecision::bf16;
+      std::vector<float> wts = model.tensor(n.name + ".weight").data;
+      if (f.bf16)
+        for (float& v : wts) v = quant::round_bf16(v);
+      f.bias = model.tensor(n.name + ".bias").data;
+      if (transposed) {
+        f.transposed = std::move(wts);
+      } else {
+        f.storage.resize(ref::packed_conv_size(cout, cin, std::size_t(n.kernel)));
+        f.packed = {cin, cout, std::size_t(n.kernel), f.storage.data(), f.bias.data()};
+        ref::pack_conv_weights(wts.data(), f.packed);
+      }
+      return;
+    }
+    const std::size_t k = std::size_t(n.kernel);
+    ref::Int8Conv& c = int8_layers[i];
+    c.in_channels = cin;
+    c.out_channels = cout;
+    c.kernel = k;
+    c.relu = n.relu;
+    c.bias = l.bias;
+    const ActivationParams& in = params[std::size_t(n.inputs[0])];
+    c.input_zero_point = in.zero_point;
+    const bool final_layer = int(i) == graph.output;
+    c.output_zero_point = final_layer ? 0 : params[i].zero_point;
+    c.multiplier.resize(cout);
+    for (std::size_t co = 0; co < cout; ++co)
+      c.multiplier[co] = final_layer ? quant::output_multiplier(in.scale, l.scale(co))
+                                     : quant::requant_multiplier(in.scale, l.scale(co), params[i].scale);
+    if (transposed)
+      transposed_weights[i] = l.weight;
+    else
+      ref::pack_int8_conv_weights(l.weight.data(), c);
+  }
+};
+
+// A session: per-shape plans and the buffers they share, over Int8Weights.
+class RefInt8Backend final : public Backend {
+ public:
+  explicit RefInt8Backend(std::shared_ptr<const Int8Weights> weights)
+      : weights_(std::move(weights)),
+        graph_(weights_->graph),
+        threads_(weights_->threads),
+        params_(weights_->params),
+        int8_layers_(weights_->int8_layers),
+        transposed_weights_(weights_->transposed_weights),
+        float_layers_(weights_->float_layers) {}
+
+  std::string name() const override { return weights_->name(); }
+  LayerPrecision precision() const override { return weights_->precision(); }
 
   void run(const float* input, std::size_t h, std::size_t w, float* output) override {
     const std::size_t m = std::size_t(graph_.multiple());
@@ -81,48 +153,6 @@ class RefInt8Backend final : public Backend {
   }
 
  private:
-  void prepare_layer(const Model& model, std::size_t i) {
-    const Node& n = graph_.nodes[i];
-    const QuantLayer& l = model.quant->layers.at(n.name);
-    const std::size_t cin = std::size_t(graph_.nodes[n.inputs[0]].channels), cout = std::size_t(n.channels);
-    const bool transposed = n.op == OpKind::upsample;
-    if (l.precision != LayerPrecision::int8) {
-      FloatLayer& f = float_layers_[i];
-      f.bf16 = l.precision == LayerPrecision::bf16;
-      std::vector<float> wts = model.tensor(n.name + ".weight").data;
-      if (f.bf16)
-        for (float& v : wts) v = quant::round_bf16(v);
-      f.bias = model.tensor(n.name + ".bias").data;
-      if (transposed) {
-        f.transposed = std::move(wts);
-      } else {
-        f.storage.resize(ref::packed_conv_size(cout, cin, std::size_t(n.kernel)));
-        f.packed = {cin, cout, std::size_t(n.kernel), f.storage.data(), f.bias.data()};
-        ref::pack_conv_weights(wts.data(), f.packed);
-      }
-      return;
-    }
-    const std::size_t k = std::size_t(n.kernel);
-    ref::Int8Conv& c = int8_layers_[i];
-    c.in_channels = cin;
-    c.out_channels = cout;
-    c.kernel = k;
-    c.relu = n.relu;
-    c.bias = l.bias;
-    const ActivationParams& in = params_[std::size_t(n.inputs[0])];
-    c.input_zero_point = in.zero_point;
-    const bool final_layer = int(i) == graph_.output;
-    c.output_zero_point = final_layer ? 0 : params_[i].zero_point;
-    c.multiplier.resize(cout);
-    for (std::size_t co = 0; co < cout; ++co)
-      c.multiplier[co] = final_layer ? quant::output_multiplier(in.scale, l.scale(co))
-                                     : quant::requant_multiplier(in.scale, l.scale(co), params_[i].scale);
-    if (transposed)
-      transposed_weights_[i] = l.weight;
-    else
-      ref::pack_int8_conv_weights(l.weight.data(), c);
-  }
-
   const Int8Plan& plan_for(std::size_t h, std::size_t w) {
     auto found = plans_.find({h, w});
     if (found != plans_.end()) return found->second;
@@ -204,12 +234,13 @@ class RefInt8Backend final : public Backend {
     }
   }
 
-  Graph graph_;
-  int threads_;
-  std::vector<ActivationParams> params_;  // each node's output codes (unused for the output node)
-  std::map<std::size_t, ref::Int8Conv> int8_layers_;
-  std::map<std::size_t, std::vector<std::int8_t>> transposed_weights_;
-  std::map<std::size_t, FloatLayer> float_layers_;
+  std::shared_ptr<const Int8Weights> weights_;
+  const Graph& graph_;
+  const int threads_;
+  const std::vector<ActivationParams>& params_;
+  const std::map<std::size_t, ref::Int8Conv>& int8_layers_;
+  const std::map<std::size_t, std::vector<std::int8_t>>& transposed_weights_;
+  const std::map<std::size_t, FloatLayer>& float_layers_;
   std::map<std::pair<std::size_t, std::size_t>, Int8Plan> plans_;
   std::vector<std::vector<std::uint8_t>> slots_;
   std::vector<std::uint8_t> input_codes_;
@@ -218,10 +249,14 @@ class RefInt8Backend final : public Backend {
   std::vector<std::uint8_t*> buffers_;
 };
 
+std::unique_ptr<Backend> Int8Weights::session() const {
+  return std::make_unique<RefInt8Backend>(std::static_pointer_cast<const Int8Weights>(shared_from_this()));
+}
+
 }  // namespace
 
-std::unique_ptr<Backend> make_ref_int8_backend(const Model& model, const Graph& graph, int threads) {
-  return std::make_unique<RefInt8Backend>(model, graph, threads);
+std::shared_ptr<const PackedModel> pack_ref_int8(const Model& model, const Graph& graph, int threads) {
+  return std::make_shared<const Int8Weights>(model, graph, threads);
 }
 
 }  // namespace sira

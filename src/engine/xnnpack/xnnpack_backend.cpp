@@ -5,9 +5,12 @@
 //
 // Concatenation costs nothing here: the producers of a concat write straight into
 // their channel range of its buffer and every reader of them reads through the
-// buffer's pixel stride (XNNPACK's operators take channel/pixel strides). Weights
-// are repacked to XNNPACK's layouts once, when the operators are created; buffers
-// are planned per input shape by live range and reused.
+// buffer's pixel stride (XNNPACK's operators take channel/pixel strides).
+// XnnpackWeights (the compiled model's part) repacks the weights to XNNPACK's
+// OHWI layout once; each session (XnnpackBackend) creates its own operators from
+// them, because an XNNPACK operator is set up and run by one thread at a time and
+// the 2022 snapshot has no weights cache to share its internal packing. Buffers are
+// planned per input shape by live range and reused.
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
@@ -59,18 +62,88 @@ struct Plan {
   std::vector<std::size_t> slot_size;  // floats
 };
 
+// Weights in XNNPACK's layouts, [out][kh][kw][in] for convolutions and
+// transposed convolutions (sira stores PyTorch's [out][in][kh][kw] and [in][out][2][2]).
+struct LayerWeights {
+  std::vector<float> ohwi, bias;
+};
+
+// What a compiled model fixes: the graph, where each node's output lives, the
+// repacked weights. Immutable, shared by every session.
+class XnnpackWeights final : public PackedModel {
+ public:
+  XnnpackWeights(const Model& model, const Graph& g, int thread_count) : graph(g), threads(thread_count) {
+    check(initialization(), "xnn_initialize (this CPU may lack the instructions XNNPACK needs)");
+    place_nodes();
+    for (std::size_t i = 1; i < graph.nodes.size(); ++i) repack(model, int(i));
+  }
+  std::string name() const override { return "xnnpack"; }
+  LayerPrecision precision() const override { return LayerPrecision::fp32; }
+  std::unique_ptr<Backend> session() const override;
+
+  std::size_t stride(int node) const { return std::size_t(graph.nodes[place[node].owner].channels); }
+
+  const Graph graph;
+  const int threads;
+  std::vector<Place> place;
+  std::map<int, LayerWeights> weights;
+
+ private:
+  void place_nodes() {
+    const std::size_t n = graph.nodes.size();
+    place.resize(n);
+    for (std::size_t i = 0; i < n; ++i) place[i] = {int(i), 0};
+    std::vector<bool> placed(n, false);
+    for (std::size_t c = 0; c < n; ++c) {
+      const Node& node = graph.nodes[c];
+      if (node.op != OpKind::concat) continue;
+      std::size_t offset = 0;
+      for (int j : node.inputs) {
+        // TomoGAN never feeds a concat from the input or one tensor into two concats.
+        if (j == 0 || placed[j] || graph.nodes[j].op == OpKind::concat || j == graph.output)
+          fail("XNNPACK backend: node '", graph.nodes[j].name, "' cannot be placed in concat '", node.name, "'");
+        place[j] = {int(c), offset};
+        placed[j] = true;
+        offset += std::size_t(graph.nodes[j].channels);
+      }
+    }
+    if (place[graph.output].owner != graph.output || graph.nodes[graph.output].channels != 1)
+      fail("XNNPACK backend: the output node must be a 1-channel tensor of its own");
+  }
+
+  void repack(const Model& model, int i) {
+    const Node& n = graph.nodes[i];
+    if (!n.has_weights()) return;
+    const bool transposed = n.op == OpKind::upsample;
+    const std::size_t cout = std::size_t(n.channels), cin = std::size_t(graph.nodes[n.inputs[0]].channels);
+    const std::size_t k = transposed ? 2 : std::size_t(n.kernel);
+    const std::vector<float>& w = model.tensor(n.name + ".weight").data;
+    LayerWeights& lw = weights[i];
+    lw.bias = model.tensor(n.name + ".bias").data;
+    lw.ohwi.resize(w.size());
+    for (std::size_t o = 0; o < cout; ++o)
+      for (std::size_t c = 0; c < cin; ++c)
+        for (std::size_t y = 0; y < k; ++y)
+          for (std::size_t x = 0; x < k; ++x)
+            lw.ohwi[((o * k + y) * k + x) * cin + c] =
+                transposed ? w[((c * cout + o) * k + y) * k + x] : w[((o * cin + c) * k + y) * k + x];
+    count_packed_weight_tensor();
+  }
+};
+
 class XnnpackBackend final : public Backend {
  public:
-  XnnpackBackend(const Model& model, const Graph& graph, int threads) : graph_(graph) {
-    check(initialization(), "xnn_initialize (this CPU may lack the instructions XNNPACK needs)");
+  explicit XnnpackBackend(std::shared_ptr<const XnnpackWeights> weights)
+      : weights_(std::move(weights)), graph_(weights_->graph), place_(weights_->place) {
     // One thread runs on the caller's (no pool); otherwise a pool of that many (0: every core).
+    const int threads = weights_->threads;
     if (threads != 1) pool_.reset(pthreadpool_create(threads > 0 ? std::size_t(threads) : 0));
-    place_nodes();
-    ops_.resize(graph.nodes.size());
-    for (std::size_t i = 1; i < graph.nodes.size(); ++i) create_operator(model, int(i));
+    ops_.resize(graph_.nodes.size());
+    for (std::size_t i = 1; i < graph_.nodes.size(); ++i) create_operator(int(i));
   }
 
   std::string name() const override { return "xnnpack"; }
+  LayerPrecision precision() const override { return LayerPrecision::fp32; }
 
   void run(const float* input, std::size_t h, std::size_t w, float* output) override {
     const std::size_t m = std::size_t(graph_.multiple());
@@ -97,31 +170,9 @@ class XnnpackBackend final : public Backend {
   }
 
  private:
-  std::size_t stride(int node) const { return std::size_t(graph_.nodes[place_[node].owner].channels); }
+  std::size_t stride(int node) const { return weights_->stride(node); }
 
-  void place_nodes() {
-    const std::size_t n = graph_.nodes.size();
-    place_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) place_[i] = {int(i), 0};
-    std::vector<bool> placed(n, false);
-    for (std::size_t c = 0; c < n; ++c) {
-      const Node& node = graph_.nodes[c];
-      if (node.op != OpKind::concat) continue;
-      std::size_t offset = 0;
-      for (int j : node.inputs) {
-        // TomoGAN never feeds a concat from the input or one tensor into two concats.
-        if (j == 0 || placed[j] || graph_.nodes[j].op == OpKind::concat || j == graph_.output)
-          fail("XNNPACK backend: node '", graph_.nodes[j].name, "' cannot be placed in concat '", node.name, "'");
-        place_[j] = {int(c), offset};
-        placed[j] = true;
-        offset += std::size_t(graph_.nodes[j].channels);
-      }
-    }
-    if (place_[graph_.output].owner != graph_.output || graph_.nodes[graph_.output].channels != 1)
-      fail("XNNPACK backend: the output node must be a 1-channel tensor of its own");
-  }
-
-  void create_operator(const Model& model, int i) {
+  void create_operator(int i) {
     const Node& n = graph_.nodes[i];
     const int in = n.inputs.empty() ? -1 : n.inputs[0];
     xnn_operator_t op = nullptr;
@@ -130,15 +181,10 @@ class XnnpackBackend final : public Backend {
     if (n.op == OpKind::conv) {
       const std::size_t cout = std::size_t(n.channels), cin = std::size_t(graph_.nodes[in].channels);
       const std::size_t k = std::size_t(n.kernel), pad = k / 2;
-      const std::vector<float>& w = model.tensor(n.name + ".weight").data;  // [cout][cin][k][k]
-      std::vector<float> ohwi(w.size());                                       // [cout][k][k][cin]
-      for (std::size_t o = 0; o < cout; ++o)
-        for (std::size_t c = 0; c < cin; ++c)
-          for (std::size_t y = 0; y < k; ++y)
-            for (std::size_t x = 0; x < k; ++x) ohwi[((o * k + y) * k + x) * cin + c] = w[((o * cin + c) * k + y) * k + x];
+      const LayerWeights& w = weights_->weights.at(i);
       check(xnn_create_convolution2d_nhwc_f32(uint32_t(pad), uint32_t(pad), uint32_t(pad), uint32_t(pad), uint32_t(k),
-                                              uint32_t(k), 1, 1, 1, 1, 1, cin, cout, stride(in), stride(i), ohwi.data(),
-                                              model.tensor(n.name + ".bias").data.data(), lo, hi, 0, &op),
+                                              uint32_t(k), 1, 1, 1, 1, 1, cin, cout, stride(in), stride(i), w.ohwi.data(),
+                                              w.bias.data(), lo, hi, 0, &op),
             "creating convolution '" + n.name + "'");
     } else if (n.op == OpKind::maxpool) {
       check(xnn_create_max_pooling2d_nhwc_f32(0, 0, 0, 0, 2, 2, 2, 2, 1, 1, std::size_t(n.channels), stride(in),
@@ -150,15 +196,9 @@ class XnnpackBackend final : public Backend {
             "creating bilinear resize '" + n.name + "'");
     } else if (n.op == OpKind::upsample && n.upsample == Upsample::transposed) {
       const std::size_t cout = std::size_t(n.channels), cin = std::size_t(graph_.nodes[in].channels);
-      const std::vector<float>& w = model.tensor(n.name + ".weight").data;  // PyTorch [cin][cout][2][2]
-      std::vector<float> ohwi(w.size());                                       // [cout][2][2][cin]
-      for (std::size_t c = 0; c < cin; ++c)
-        for (std::size_t o = 0; o < cout; ++o)
-          for (std::size_t y = 0; y < 2; ++y)
-            for (std::size_t x = 0; x < 2; ++x) ohwi[((o * 2 + y) * 2 + x) * cin + c] = w[((c * cout + o) * 2 + y) * 2 + x];
+      const LayerWeights& w = weights_->weights.at(i);
       check(xnn_create_deconvolution2d_nhwc_f32(0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, cin, cout, stride(in), stride(i),
-                                                ohwi.data(), model.tensor(n.name + ".bias").data.data(), lo, hi, 0,
-                                                &op),
+                                                w.ohwi.data(), w.bias.data(), lo, hi, 0, &op),
             "creating transposed convolution '" + n.name + "'");
     }
     ops_[i].reset(op);  // nearest upsampling and concat need no operator
@@ -246,20 +286,25 @@ class XnnpackBackend final : public Backend {
     return plans_.emplace(key, std::move(plan)).first->second;
   }
 
+  std::shared_ptr<const XnnpackWeights> weights_;
   const Graph& graph_;
+  const std::vector<Place>& place_;
   std::unique_ptr<pthreadpool, PoolDeleter> pool_;
-  std::vector<Place> place_;
   std::vector<Operator> ops_;
   std::map<std::pair<std::size_t, std::size_t>, Plan> plans_;
   std::vector<std::vector<float>> slots_;
 };
 
+std::unique_ptr<Backend> XnnpackWeights::session() const {
+  return std::make_unique<XnnpackBackend>(std::static_pointer_cast<const XnnpackWeights>(shared_from_this()));
+}
+
 }  // namespace
 
-std::unique_ptr<Backend> make_xnnpack_backend(const Model& model, const Graph& graph, int threads,
-                                              LayerPrecision precision) {
+std::shared_ptr<const PackedModel> pack_xnnpack(const Model& model, const Graph& graph, int threads,
+                                                LayerPrecision precision) {
   if (std::string why = xnnpack_unsupported(model, precision); !why.empty()) fail("XNNPACK backend: ", why);
-  return std::make_unique<XnnpackBackend>(model, graph, threads);
+  return std::make_shared<const XnnpackWeights>(model, graph, threads);
 }
 
 bool xnnpack_available() { return true; }
