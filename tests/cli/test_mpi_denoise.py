@@ -14,7 +14,6 @@ and write one HDF5 output with parallel HDF5.
 - mpirun -np 1 is the one-process run; 3 ranks (slabs 2, 2, 3) equal it too;
 - bad use is refused with a message: a TIFF output, more ranks than slices, another
   command than denoise under mpirun -np 2."""
-import glob
 import os
 import signal
 import subprocess
@@ -25,38 +24,19 @@ import time
 import h5py
 import numpy as np
 
-SIRA = os.environ["SIRA"]
-SERIAL = os.environ.get("SIRA_SERIAL", "")
-MPIEXEC = os.environ.get("SIRA_MPIEXEC", "mpirun")
+sys.path.insert(0, os.path.dirname(__file__))
+from mpi_util import ENV, HANG_GUARD, MPIEXEC, SERIAL, SIRA, leftovers, mpirun, serial  # noqa: E402
+
 failures = []
 
 # We run as root in CI; OpenMPI refuses that unless told. The shared-memory
 # transport's single-copy mode needs ptrace rights a container may not grant.
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_btl_vader_single_copy_mechanism="none", OMP_NUM_THREADS="1")
-HANG_GUARD = 120  # seconds: a run that takes longer has hung
 
 
 def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
-
-
-def mpirun(ranks, *args, timeout=HANG_GUARD):
-    cmd = [MPIEXEC, "--oversubscribe", "--allow-run-as-root", "--bind-to", "none", "-np", str(ranks),
-           SIRA, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV)
-
-
-def serial(*args):
-    exe = SERIAL if SERIAL and os.path.exists(SERIAL) else SIRA
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=HANG_GUARD,
-                          env=dict(ENV, OMP_NUM_THREADS="2"))
-
-
-def leftovers(folder, name):
-    return sorted(glob.glob(os.path.join(folder, "." + name + ".tmp-*")))
 
 
 def stack(depth, size, seed, integer=False):

@@ -18,7 +18,6 @@ build when there is one, $SIRA_SERIAL; else the MPI build run without mpirun):
   no output and no temporary: a missing input, a missing dataset, a NaN in rank 1's
   rows only (an existing output file is left byte for byte as it was);
 - refused: a TIFF output, more ranks than rows; mpirun -np 1 is the one-process run."""
-import glob
 import os
 import subprocess
 import sys
@@ -28,15 +27,10 @@ import time
 import h5py
 import numpy as np
 
-SIRA = os.environ["SIRA"]
-SERIAL = os.environ.get("SIRA_SERIAL", "")
-MPIEXEC = os.environ.get("SIRA_MPIEXEC", "mpirun")
-failures = []
+sys.path.insert(0, os.path.dirname(__file__))
+from mpi_util import SERIAL, SIRA, leftovers, mpirun, serial  # noqa: E402
 
-# As test_mpi_denoise.py: root in CI, and no single-copy shared memory in containers.
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_btl_vader_single_copy_mechanism="none", OMP_NUM_THREADS="1")
-HANG_GUARD = 120  # seconds: a run that takes longer has hung
+failures = []
 FAIL_LIMIT = 10   # seconds: a failing run must have stopped every rank by then
 
 
@@ -44,22 +38,6 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
-
-
-def mpirun(ranks, *args, timeout=HANG_GUARD):
-    cmd = [MPIEXEC, "--oversubscribe", "--allow-run-as-root", "--bind-to", "none", "-np", str(ranks),
-           SIRA, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV)
-
-
-def serial(*args):
-    exe = SERIAL if SERIAL and os.path.exists(SERIAL) else SIRA
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=HANG_GUARD,
-                          env=dict(ENV, OMP_NUM_THREADS="2"))
-
-
-def leftovers(folder, name):
-    return sorted(glob.glob(os.path.join(folder, "." + name + ".tmp-*")))
 
 
 def same_bits(a, b):

@@ -88,24 +88,17 @@ def main():
         probe = os.path.join(d, "probe.sira")
         assert run("init", "-o", probe, "--slices", "1", "--widths", "4,4,4,4,4,4,4").returncode == 0
         np.save(os.path.join(d, "p.npy"), np.ones((16, 16), np.float32))
-        r = run("denoise", "-m", probe, "-i", os.path.join(d, "p.npy"), "-o",
-                os.path.join(d, "q.npy"), "--backend", "onednn", "-q")
-        if r.returncode == 0:
-            backends.append("onednn")
-        elif "without oneDNN" in r.stderr:
-            print("note: this sira was built without oneDNN; comparing the ref backend only")
-        else:
-            print(f"FAIL onednn probe: {r.stderr.strip()}")
-            failures.append("onednn probe")
-        r = run("denoise", "-m", probe, "-i", os.path.join(d, "p.npy"), "-o",
-                os.path.join(d, "q.npy"), "--backend", "xnnpack", "-q")
-        if r.returncode == 0:
-            backends.append("xnnpack")
-        elif "without XNNPACK" in r.stderr:
-            print("note: this sira was built without XNNPACK")
-        else:
-            print(f"FAIL xnnpack probe: {r.stderr.strip()}")
-            failures.append("xnnpack probe")
+        # The optional backends this build has (a build without one says so).
+        for name, library in (("onednn", "oneDNN"), ("xnnpack", "XNNPACK")):
+            r = run("denoise", "-m", probe, "-i", os.path.join(d, "p.npy"), "-o",
+                    os.path.join(d, "q.npy"), "--backend", name, "-q")
+            if r.returncode == 0:
+                backends.append(name)
+            elif f"without {library}" in r.stderr:
+                print(f"note: this sira was built without {library}")
+            else:
+                print(f"FAIL {name} probe: {r.stderr.strip()}")
+                failures.append(f"{name} probe")
 
         rng = np.random.default_rng(1234)
 
